@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Swift settings shared by every Swift target: Swift 6 language mode plus the upcoming features the
+/// project relies on (explicit `internal import` of C modules, no implicit existentials).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "contrast-pipe",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "contrast-pipe", targets: ["contrast-pipe"])
+    ],
+    targets: [
+        // C system libraries: each is imported by exactly one Swift wrapper module below.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Real C functions for OpenSSL macros Swift cannot import.
+        .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
+
+        // Swift wrappers: the only modules that import a C module.
+        .target(name: "YAML", dependencies: ["CYAML"], swiftSettings: strictSettings),
+        .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strictSettings),
+        .target(name: "Crypto", dependencies: ["COpenSSL", "COpenSSLShims"], swiftSettings: strictSettings),
+        .target(name: "Compression", dependencies: ["CZlib"], swiftSettings: strictSettings),
+
+        // The pipeline model, task graph, scheduler, action keys and content-addressed store.
+        .target(name: "Engine", dependencies: ["YAML", "SQLite", "Crypto"], swiftSettings: strictSettings),
+        // Stage types (one file each) and their registry.
+        .target(name: "Stages", dependencies: ["Engine", "YAML"], swiftSettings: strictSettings),
+        // The command-line tool.
+        .executableTarget(
+            name: "contrast-pipe",
+            dependencies: ["Engine", "Stages", "YAML"],
+            swiftSettings: strictSettings
+        ),
+
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "WrapperTests",
+            dependencies: ["SQLite", "Crypto", "Compression"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: ["Engine", "Stages", "YAML", "Crypto"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["contrast-pipe"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Runs external programs for stages, with output appended to the stage log.
+public enum ProcessRunner {
+    /// The outcome of a process.
+    public struct Result: Sendable {
+        /// Exit status (128 + signal when killed by a signal).
+        public var status: Int32
+        /// Captured standard output, when requested.
+        public var standardOutput: [UInt8]
+    }
+
+    /// Runs `argv` in `directory`. Standard error (and standard output unless `captureOutput`) is appended to
+    /// `logPath`. `stdin` is written to the process' standard input. The executable is looked up in PATH.
+    public static func run(
+        _ argv: [String],
+        directory: String,
+        environment: [String: String]? = nil,
+        stdin: [UInt8]? = nil,
+        logPath: String,
+        captureOutput: Bool = false
+    ) async throws -> Result {
+        guard let program = argv.first else { throw StageFailure("empty argv") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = argv
+        _ = program
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        guard let log = FileHandle(forWritingAtPath: logPath) else {
+            throw StageFailure("cannot open log file \(logPath)")
+        }
+        defer { try? log.close() }
+        _ = try? log.seekToEnd()
+        let outPipe = captureOutput ? Pipe() : nil
+        process.standardOutput = outPipe ?? log
+        process.standardError = log
+        let inPipe = stdin.map { _ in Pipe() }
+        process.standardInput = inPipe ?? FileHandle.nullDevice
+        let captured = CapturedOutput()
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { p in
+                let code = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+                continuation.resume(returning: code)
+            }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: StageFailure("cannot start \(argv[0]): \(error.localizedDescription)"))
+                return
+            }
+            if let outPipe {
+                let handle = outPipe.fileHandleForReading
+                Thread.detachNewThread { captured.set(handle.readDataToEndOfFile()) }
+            }
+            if let inPipe, let stdin {
+                let writer = inPipe.fileHandleForWriting
+                Thread.detachNewThread {
+                    try? writer.write(contentsOf: Data(stdin))
+                    try? writer.close()
+                }
+            }
+        }
+        return Result(status: status, standardOutput: captureOutput ? captured.wait() : [])
+    }
+}
+
+/// Output collected on a reader thread, handed over once.
+private final class CapturedOutput: Sendable {
+    private let condition = NSCondition()
+    private nonisolated(unsafe) var data: Data?
+
+    func set(_ d: Data) {
+        condition.lock()
+        data = d
+        condition.signal()
+        condition.unlock()
+    }
+
+    func wait() -> [UInt8] {
+        condition.lock()
+        while data == nil { condition.wait() }
+        let d = data ?? Data()
+        condition.unlock()
+        return [UInt8](d)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Synchronization
+
+/// Counters a run exposes for tests and `--json` summaries.
+public final class RunCounters: Sendable {
+    private let values = Mutex<[String: Int]>([:])
+
+    /// Creates zeroed counters.
+    public init() {}
+
+    /// Adds `n` to a counter.
+    public func add(_ name: String, _ n: Int = 1) {
+        values.withLock { $0[name, default: 0] += n }
+    }
+
+    /// A counter's value.
+    public func value(_ name: String) -> Int { values.withLock { $0[name] ?? 0 } }
+
+    /// All counters.
+    public var all: [String: Int] { values.withLock { $0 } }
+}
+
+/// What a stage sees while it runs: its workspace, its upstream outputs, its log, and a memo store.
+public struct StageContext: Sendable {
+    /// The stage's name.
+    public let stageName: String
+    /// The pipeline's name.
+    public let pipelineName: String
+    /// Absolute workspace directory; stage paths are relative to it.
+    public let workspace: String
+    /// Absolute path of this attempt's log file (process output goes here).
+    public let logPath: String
+    /// Outputs of upstream stages, by stage name.
+    public let upstream: [String: [OutputRecord]]
+    /// Pipeline defaults.
+    public let defaults: PipelineDefaults
+    /// Run counters (memo hits/misses etc.).
+    public let counters: RunCounters
+    let store: Store
+
+    /// Creates a context (the runner does this; tests may too).
+    public init(
+        stageName: String,
+        pipelineName: String,
+        workspace: String,
+        logPath: String,
+        upstream: [String: [OutputRecord]],
+        defaults: PipelineDefaults,
+        counters: RunCounters,
+        store: Store
+    ) {
+        self.stageName = stageName
+        self.pipelineName = pipelineName
+        self.workspace = workspace
+        self.logPath = logPath
+        self.upstream = upstream
+        self.defaults = defaults
+        self.counters = counters
+        self.store = store
+    }
+
+    /// The absolute path of a workspace-relative path.
+    public func path(_ relative: String) -> String {
+        Paths.resolve(relative, against: workspace)
+    }
+
+    /// Appends a line to the stage log.
+    public func log(_ line: String) {
+        guard let handle = FileHandle(forWritingAtPath: logPath) else { return }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        try? handle.write(contentsOf: Data((line + "\n").utf8))
+    }
+
+    /// Returns the memoized result for `key` (any list of strings that determines the result, typically
+    /// digests), computing and storing it on a miss. Counts `memo.hit` / `memo.miss` and `<namespace>.hit`
+    /// / `<namespace>.miss`. Never memoize secrets: the store is not private.
+    public func memoized(
+        namespace: String,
+        key: [String],
+        compute: () async throws -> [UInt8]
+    ) async throws -> [UInt8] {
+        var b = ActionKeyBuilder(domain: "contrast-pipe/memo/v1")
+        b.add(namespace)
+        for k in key { b.add(k) }
+        let memoKey = b.finish()
+        if let digest = try store.memo(memoKey), let bytes = try? store.blob(digest) {
+            counters.add("memo.hit")
+            counters.add("\(namespace).hit")
+            return bytes
+        }
+        counters.add("memo.miss")
+        counters.add("\(namespace).miss")
+        let bytes = try await compute()
+        try store.putMemo(memoKey, bytes: bytes)
+        return bytes
+    }
+}

@@ -1,0 +1,9 @@
+public import Engine
+
+/// The stage types shipped with contrast-pipe.
+public enum BuiltinStages {
+    /// A registry holding every built-in stage type.
+    public static var registry: StageRegistry {
+        StageRegistry([CommandStage.self])
+    }
+}

@@ -1,0 +1,223 @@
+import Engine
+import Foundation
+import Stages
+import YAML
+
+/// The implementations of the subcommands.
+enum Commands {
+    static func loadPipeline(_ args: Arguments) throws -> Pipeline {
+        let loader = PipelineLoader(registry: BuiltinStages.registry)
+        return try loader.load(path: args.file)
+    }
+
+    static func options(_ args: Arguments) -> RunOptions {
+        var o = RunOptions()
+        o.targets = args.positional
+        if let j = args.jobs { o.jobs = j }
+        o.keepGoing = args.keepGoing
+        o.force = Set(args.force)
+        o.toolVersion = Help.version
+        return o
+    }
+
+    static func openStore(_ cacheDirectory: String) throws -> Store {
+        try FileSystem.makeDirectories(cacheDirectory)
+        return try Store(path: cacheDirectory + "/store.sqlite")
+    }
+
+    // MARK: - run
+
+    static func run(_ args: Arguments) async throws -> Int32 {
+        let pipeline = try loadPipeline(args)
+        let interactive = isatty(2) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            && ProcessInfo.processInfo.environment["TERM"] != "dumb" && !args.json
+        let json = args.json
+        let lock = try CacheLock(cacheDirectory: pipeline.cacheDirectory, wait: !args.noWait) { (message: String) in
+            if json {
+                JSONReporter.emit(["event": "note", "message": message])
+            } else {
+                Output.err(message)
+            }
+        }
+        let store = try openStore(pipeline.cacheDirectory)
+        let graph = try StageGraph(pipeline)
+        let total = graph.closure(of: args.positional.filter { pipeline.stage($0) != nil }).count
+        let live = interactive ? LiveReporter(total: total, quiet: args.quiet) : nil
+        let reporter: any RunReporter
+        if args.json {
+            reporter = JSONReporter()
+        } else if let live {
+            reporter = live
+        } else {
+            reporter = PlainReporter(quiet: args.quiet)
+        }
+        let runner = try Runner(pipeline: pipeline, store: store, options: options(args), reporter: reporter)
+        var ticker: Task<Void, Never>?
+        if let live {
+            ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 200_000_000)
+                    live.tick()
+                }
+            }
+        }
+        let report = try await runner.run()
+        ticker?.cancel()
+        live?.finish()
+        withExtendedLifetime(lock) {}
+        let summary =
+            "\(report.count(.ran)) ran, \(report.count(.cached)) cached, \(report.count(.restored)) restored"
+            + (report.count(.failed) > 0 ? ", \(report.count(.failed)) failed" : "")
+            + (report.count(.skipped) > 0 ? ", \(report.count(.skipped)) skipped" : "")
+            + " in \(Output.seconds(report.milliseconds))"
+        if args.json {
+            JSONReporter.emit([
+                "event": "summary", "ran": report.count(.ran), "cached": report.count(.cached),
+                "restored": report.count(.restored), "failed": report.count(.failed),
+                "skipped": report.count(.skipped), "duration_ms": report.milliseconds, "counters": report.counters,
+            ])
+        } else {
+            Output.err(summary)
+        }
+        return report.succeeded ? 0 : 1
+    }
+
+    // MARK: - plan / check
+
+    static func plan(_ args: Arguments, check: Bool) throws -> Int32 {
+        let pipeline = try loadPipeline(args)
+        let store = try openStore(pipeline.cacheDirectory)
+        let runner = try Runner(pipeline: pipeline, store: store, options: options(args), reporter: SilentReporter())
+        let decisions = try runner.plan()
+        let stale = decisions.filter { $0.action != .upToDate }
+        if args.json {
+            for d in decisions {
+                JSONReporter.emit(["stage": d.stage, "action": d.action.rawValue, "reasons": d.reasons, "key": d.key ?? ""])
+            }
+        } else if check {
+            for d in stale { Output.out("stale: \(d.stage): \(d.reason)") }
+            Output.out(stale.isEmpty ? "up to date (\(decisions.count) stages)" : "\(stale.count) of \(decisions.count) stages stale")
+        } else {
+            for d in decisions {
+                Output.out("\(d.action.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(d.stage): \(d.reason)")
+            }
+        }
+        if check { return stale.isEmpty ? 0 : 1 }
+        return 0
+    }
+
+    // MARK: - graph
+
+    static func graph(_ args: Arguments) throws -> Int32 {
+        let pipeline = try loadPipeline(args)
+        let graph = try StageGraph(pipeline)
+        let types = Dictionary(uniqueKeysWithValues: pipeline.stages.map { ($0.name, $0.typeName) })
+        FileHandle.standardOutput.write(Data(graph.dot(name: pipeline.name, types: types).utf8))
+        return 0
+    }
+
+    // MARK: - explain
+
+    static func explain(_ args: Arguments) throws -> Int32 {
+        guard let name = args.positional.first, args.positional.count == 1 else {
+            throw UsageError(message: "explain needs exactly one stage name")
+        }
+        let pipeline = try loadPipeline(args)
+        guard let ps = pipeline.stage(name) else {
+            throw EngineError.unknownStage(name, suggestion: Suggest.closest(to: name, among: pipeline.stages.map(\.name)))
+        }
+        let store = try openStore(pipeline.cacheDirectory)
+        var opts = options(args)
+        opts.targets = [name]
+        let runner = try Runner(pipeline: pipeline, store: store, options: opts, reporter: SilentReporter())
+        let decision = try runner.plan().first { $0.stage == name }
+        let history = try store.history(pipeline: pipeline.name, stage: name)
+        if args.json {
+            JSONReporter.emit([
+                "stage": name, "type": ps.typeName, "action": decision?.action.rawValue ?? "", "reasons": decision?.reasons ?? [],
+                "key": decision?.key ?? "",
+                "history": history.map {
+                    ["run": $0.runID, "outcome": $0.outcome, "reason": $0.reason, "duration_ms": $0.durationMilliseconds] as [String: Any]
+                },
+            ])
+            return 0
+        }
+        Output.out("stage \(name) (\(ps.typeName))" + (ps.description.map { ": \($0)" } ?? ""))
+        if !ps.dependencies.isEmpty { Output.out("  needs: \(ps.dependencies.joined(separator: ", "))") }
+        if let d = decision {
+            Output.out("  now: \(d.action.rawValue) — \(d.reason)")
+            if let key = d.key { Output.out("  action key: \(key)") }
+        }
+        if history.isEmpty {
+            Output.out("  no recorded runs")
+        } else {
+            Output.out("  recent runs:")
+            for h in history {
+                Output.out("    run \(h.runID): \(h.outcome) (\(Output.seconds(h.durationMilliseconds))) — \(h.reason)")
+            }
+        }
+        return 0
+    }
+
+    // MARK: - cache
+
+    static func cache(_ args: Arguments) throws -> Int32 {
+        let sub = args.command.dropFirst().first ?? ""
+        let cacheDirectory: String
+        if let dir = args.cacheDir {
+            cacheDirectory = Paths.resolve(dir, against: Paths.currentDirectory)
+        } else if args.fileGiven || FileManager.default.fileExists(atPath: args.file) {
+            cacheDirectory = try loadPipeline(args).cacheDirectory
+        } else {
+            cacheDirectory = Paths.resolve("cache", against: Paths.currentDirectory)
+        }
+        switch sub {
+        case "stats":
+            let store = try openStore(cacheDirectory)
+            let s = try store.stats()
+            let hit: String
+            if let r = s.lastRun {
+                let total = r.ran + r.cached + r.restored + r.failed + r.skipped
+                let rate = total == 0 ? 0 : Double(r.cached + r.restored) * 100 / Double(total)
+                hit = String(format: "%.0f%%", rate) + " (\(r.cached) cached, \(r.restored) restored, \(r.ran) ran)"
+            } else {
+                hit = "no runs yet"
+            }
+            if args.json {
+                JSONReporter.emit([
+                    "blobs": s.blobs, "bytes": s.bytes, "actions": s.actions, "memos": s.memos, "runs": s.runs,
+                    "last_run": s.lastRun.map { ["ran": $0.ran, "cached": $0.cached, "restored": $0.restored] } ?? [:],
+                ])
+            } else {
+                Output.out("cache:    \(cacheDirectory)")
+                Output.out("blobs:    \(s.blobs) (\(SizeParser.format(s.bytes)))")
+                Output.out("actions:  \(s.actions)")
+                Output.out("memo:     \(s.memos)")
+                Output.out("runs:     \(s.runs)")
+                Output.out("last run hit rate: \(hit)")
+            }
+            return 0
+        case "verify":
+            let store = try openStore(cacheDirectory)
+            let r = try store.verify()
+            for (digest, actual) in r.corrupt { Output.out("corrupt blob \(digest) (content hashes to \(actual))") }
+            if r.integrity != "ok" { Output.out("database integrity: \(r.integrity)") }
+            Output.out(r.ok ? "ok: \(r.checked) blobs verified" : "FAILED: \(r.corrupt.count) of \(r.checked) blobs corrupt")
+            return r.ok ? 0 : 1
+        case "gc":
+            guard let text = args.maxSize else { throw UsageError(message: "cache gc needs --max-size SIZE") }
+            guard let max = SizeParser.parse(text) else { throw UsageError(message: "invalid size '\(text)'") }
+            let lock = try CacheLock(cacheDirectory: cacheDirectory, wait: !args.noWait) { Output.err($0) }
+            let store = try openStore(cacheDirectory)
+            let r = try store.collectGarbage(maxBytes: max)
+            if r.removedBlobs > 0 { try store.vacuum() }
+            withExtendedLifetime(lock) {}
+            Output.out(
+                "removed \(r.removedBlobs) blobs (\(SizeParser.format(r.removedBytes))), \(r.removedActions) action entries; "
+                    + "store now \(SizeParser.format(r.after)) (was \(SizeParser.format(r.before)))")
+            return 0
+        default:
+            throw UsageError(message: sub.isEmpty ? "cache needs a subcommand: stats, verify or gc" : "unknown cache subcommand '\(sub)'")
+        }
+    }
+}

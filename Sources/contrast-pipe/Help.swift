@@ -1,0 +1,94 @@
+/// Help texts, one per command.
+enum Help {
+    static let version = "0.1.0"
+
+    static let main = """
+        contrast-pipe \(version) — declarative, incremental Contrast deployments
+
+        Usage: contrast-pipe [OPTIONS] COMMAND [ARGS]
+
+        Commands:
+          run [TARGET...]       run the pipeline (or the targets and what they need)
+          plan [TARGET...]      show what run would do and why
+          check [TARGET...]     exit 0 when nothing would change, 1 otherwise (for GitOps CI)
+          graph                 print the stage graph as Graphviz DOT
+          explain STAGE         why a stage last ran and why it would run now
+          cache stats|verify|gc inspect, verify or shrink the cache store
+          version               print the version
+          help [COMMAND]        show help for a command
+
+        Options:
+          -f, --file FILE       pipeline file (default: ./contrast.pipeline.yaml)
+          -C, --directory DIR   change to DIR first
+          -j, --jobs N          stages to run at once (default: number of cores)
+          -k, --keep-going      keep running independent stages after a failure
+          --force STAGE         run STAGE even when up to date (repeatable)
+          --json                one JSON event per line on stdout
+          -q, --quiet           print only failures and the summary
+          --no-wait             fail instead of waiting when another run holds the cache lock
+          -h, --help            show help
+
+        Exit codes: 0 success or up to date; 1 a stage failed, or check found stale work; 2 usage or
+        configuration error.
+        """
+
+    static let commands: [String: String] = [
+        "run": """
+            Usage: contrast-pipe run [OPTIONS] [TARGET...]
+
+            Runs every stage (or the targets and the stages they need) in dependency order, independent stages
+            in parallel. A stage runs only when its action key (type, version, configuration, input digests,
+            upstream output digests) has no cached result; outputs that are missing or were edited by hand are
+            restored from the cache. Stages with side effects run when their key differs from the last one
+            applied to their target.
+
+            Options: -f FILE, -C DIR, -j N, --keep-going, --force STAGE, --json, --quiet, --no-wait
+            """,
+        "plan": """
+            Usage: contrast-pipe plan [OPTIONS] [TARGET...]
+
+            Prints, for every stage, what run would do and why: "input X changed", "config changed",
+            "output X missing → restore", "upstream X will run first", "up to date". Changes nothing.
+
+            Options: -f FILE, -C DIR, --force STAGE, --json
+            """,
+        "check": """
+            Usage: contrast-pipe check [OPTIONS] [TARGET...]
+
+            Exits 0 when every stage is up to date and 1 otherwise, listing what is stale. Use it in GitOps CI
+            to prove that committed output matches the pipeline. Changes nothing.
+
+            Options: -f FILE, -C DIR, --json
+            """,
+        "graph": """
+            Usage: contrast-pipe graph [OPTIONS]
+
+            Prints the stage graph in Graphviz DOT (edges follow the data flow). Render it with
+            `contrast-pipe graph | dot -Tsvg > graph.svg`.
+
+            Options: -f FILE, -C DIR
+            """,
+        "explain": """
+            Usage: contrast-pipe explain [OPTIONS] STAGE
+
+            Shows the stage's current decision with its action key and reasons, and its latest runs with why
+            each ran.
+
+            Options: -f FILE, -C DIR, --json
+            """,
+        "cache": """
+            Usage: contrast-pipe cache stats|verify|gc [OPTIONS]
+
+              stats               blobs, bytes, action entries, and the hit rate of the last run
+              verify              re-hash every blob and check the database; exit 1 on corruption
+              gc --max-size SIZE  shrink the store below SIZE (e.g. 500M): blobs no current stage needs go
+                                  first, least recently used first, then the oldest of the rest
+
+            The cache directory comes from the pipeline file (defaults.cache) or --cache-dir DIR.
+
+            Options: -f FILE, -C DIR, --cache-dir DIR, --json
+            """,
+        "version": "Usage: contrast-pipe version\n\nPrints the version.",
+        "help": "Usage: contrast-pipe help [COMMAND]\n\nShows help for a command.",
+    ]
+}

@@ -9,6 +9,32 @@ enum Canonical {
         return out
     }
 
+    /// The canonical text of a stage configuration: like `encode`, after normalizing fields the schema
+    /// declares as "a string or a list" to lists, so `inputs: a.txt` and `inputs: [a.txt]` are the same.
+    static func encode(_ node: YAMLNode, schema: ConfigSchema) -> String {
+        encode(normalize(node, schema: schema))
+    }
+
+    private static func normalize(_ node: YAMLNode, schema: ConfigSchema) -> YAMLNode {
+        guard case .mapping(var pairs, let style) = node.content else { return node }
+        for i in pairs.indices {
+            guard let key = pairs[i].key.scalar, let field = schema.fields.first(where: { $0.name == key }) else {
+                continue
+            }
+            switch field.type {
+            case .stringOrList where pairs[i].value.scalar != nil:
+                pairs[i].value = YAMLNode(.sequence([pairs[i].value], .flow))
+            case .object(let nested):
+                pairs[i].value = normalize(pairs[i].value, schema: nested)
+            default:
+                break
+            }
+        }
+        var copy = node
+        copy.content = .mapping(pairs, style)
+        return copy
+    }
+
     private static func write(_ node: YAMLNode, into out: inout String) {
         switch node.content {
         case .scalar(let s, _):

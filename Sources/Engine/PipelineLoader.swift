@@ -209,7 +209,7 @@ public struct PipelineLoader: Sendable {
         }
         let pipelineStage = PipelineStage(
             name: name, typeName: typeName, stage: stage, dependencies: needs, location: pair0(node, typePair),
-            canonicalConfig: Canonical.encode(typePair.value), description: description)
+            canonicalConfig: Canonical.encode(typePair.value, schema: type.schema), description: description)
         return (pipelineStage, needLocations)
     }
 

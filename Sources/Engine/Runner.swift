@@ -76,8 +76,18 @@ public final class Runner: Sendable {
     func decide(_ ps: PipelineStage, upstream: [String: Finished]) throws -> Decision {
         let stage = ps.stage
         let type = type(of: stage)
+        // Inputs produced by upstream stages take the digest recorded for them (the file may be about to
+        // be restored); other inputs are hashed (stat fast path).
+        var produced: [String: String] = [:]
+        for dep in ps.dependencies {
+            for output in upstream[dep]?.outputs ?? [] { produced[Paths.normalize(output.path)] = output.digest }
+        }
         var inputs: [String: String] = [:]
         for input in stage.inputs {
+            if let digest = produced[Paths.normalize(input)] {
+                inputs[input] = digest
+                continue
+            }
             let abs = Paths.resolve(input, against: pipeline.workspace)
             guard let digest = try files.digest(of: abs) else {
                 return Decision(stage: ps.name, action: .blocked, reasons: ["input \(input) does not exist"])

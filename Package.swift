@@ -53,7 +53,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["contrast-pipe"],
+            dependencies: ["contrast-pipe", "SQLite"],
             swiftSettings: strictSettings
         ),
     ]

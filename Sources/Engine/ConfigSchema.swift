@@ -140,13 +140,13 @@ extension YAMLNode {
 
 /// "Did you mean" suggestions by edit distance.
 public enum Suggest {
-    /// The candidate closest to `word` when it is within a third of the word's length (at least 2 edits).
+    /// The candidate closest to `word` within a third of its length in edits (at least one).
     public static func closest(to word: String, among candidates: [String]) -> String? {
-        let limit = max(2, word.count / 3)
+        let limit = max(1, word.count / 3)
         var best: (String, Int)?
         for c in candidates.sorted() {
             let d = distance(word.lowercased(), c.lowercased())
-            if d <= limit, d < (best?.1 ?? Int.max) { best = (c, d) }
+            if d <= limit, d < word.count, d < (best?.1 ?? Int.max) { best = (c, d) }
         }
         return best?.0
     }

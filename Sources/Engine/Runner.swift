@@ -76,6 +76,13 @@ public final class Runner: Sendable {
     func decide(_ ps: PipelineStage, upstream: [String: Finished]) throws -> Decision {
         let stage = ps.stage
         let type = type(of: stage)
+        var ups: [String: String] = [:]
+        for dep in ps.dependencies {
+            guard let f = upstream[dep] else {
+                return Decision(stage: ps.name, action: .pending, reasons: ["after upstream \(dep)"])
+            }
+            ups[dep] = f.digest
+        }
         // Inputs produced by upstream stages take the digest recorded for them (the file may be about to
         // be restored); other inputs are hashed (stat fast path).
         var produced: [String: String] = [:]
@@ -93,13 +100,6 @@ public final class Runner: Sendable {
                 return Decision(stage: ps.name, action: .blocked, reasons: ["input \(input) does not exist"])
             }
             inputs[input] = digest
-        }
-        var ups: [String: String] = [:]
-        for dep in ps.dependencies {
-            guard let f = upstream[dep] else {
-                return Decision(stage: ps.name, action: .pending, reasons: ["after upstream \(dep)"])
-            }
-            ups[dep] = f.digest
         }
         let fields = KeyFields(
             type: type.typeName, version: type.version, tool: options.toolVersion,

@@ -188,6 +188,10 @@ extension Runner {
             stageName: ps.name, pipelineName: pipeline.name, workspace: pipeline.workspace, logPath: logPath,
             upstream: upstream.mapValues(\.outputs), defaults: pipeline.defaults,
             counters: counters, store: store)
+        // Declared outputs may live in directories that do not exist yet.
+        for output in ps.stage.outputs {
+            try? FileSystem.makeDirectories(Paths.directory(of: Paths.resolve(output, against: pipeline.workspace)))
+        }
         counters.add("stage.executions")
         counters.add("stage.executions.\(ps.name)")
         var failure: String?

@@ -40,7 +40,7 @@ enum Canonical {
         case .scalar(let s, _):
             switch node.kind {
             case .null: out += "null"
-            case .bool: out += node.bool == true ? "true" : "false"
+            case .bool: out += (s == "true" || s == "True" || s == "TRUE") ? "true" : "false"
             case .int: out += node.int.map(String.init) ?? quote(s)
             case .float: out += "f:" + quote(s)
             default: out += quote(s)
@@ -65,6 +65,10 @@ enum Canonical {
     }
 
     static func quote(_ s: String) -> String {
+        // Fast path: nothing to escape.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         for c in s.unicodeScalars {
             switch c {

@@ -9,6 +9,8 @@ public final class FileDigests: Sendable {
         var known: [String: (FileStat, String)]
         var fresh: [String: (FileStat, String)] = [:]
         var hashed = 0
+        /// Paths whose stat was checked (or written) during this run.
+        var seen = Set<String>()
     }
 
     private let state: Mutex<State>
@@ -21,15 +23,19 @@ public final class FileDigests: Sendable {
     /// The digest (hex) of the file at an absolute path, or nil when it does not exist.
     public func digest(of path: String) throws(FileError) -> String? {
         guard let stat = FileSystem.fileStat(path) else { return nil }
-        if let known = state.withLock({ $0.known[path] }), known.0 == stat {
+        let cached: String? = state.withLock { s in
+            guard let known = s.known[path], known.0 == stat else { return nil }
+            s.seen.insert(path)
             return known.1
         }
+        if let cached { return cached }
         let digest = try FileSystem.sha256(path).hex
         // Re-stat: a file changed while hashing must not be recorded under the earlier stat.
         if let after = FileSystem.fileStat(path), after == stat {
             state.withLock {
                 $0.known[path] = (stat, digest)
                 $0.fresh[path] = (stat, digest)
+                $0.seen.insert(path)
                 $0.hashed += 1
             }
         }
@@ -42,7 +48,13 @@ public final class FileDigests: Sendable {
         state.withLock {
             $0.known[path] = (stat, digest)
             $0.fresh[path] = (stat, digest)
+            $0.seen.insert(path)
         }
+    }
+
+    /// The stat recorded with a file's digest, if the file was checked or written during this run.
+    public func knownStat(_ path: String) -> FileStat? {
+        state.withLock { $0.seen.contains(path) ? $0.known[path]?.0 : nil }
     }
 
     /// Records made since creation (to persist).

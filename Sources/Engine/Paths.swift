@@ -10,6 +10,7 @@ public enum Paths {
 
     /// Removes `.` components, folds `..` and duplicate slashes.
     public static func normalize(_ path: String) -> String {
+        if isNormal(path) { return path }
         var parts: [Substring] = []
         for c in path.split(separator: "/", omittingEmptySubsequences: true) {
             if c == "." { continue }
@@ -21,6 +22,30 @@ public enum Paths {
         }
         let body = parts.joined(separator: "/")
         return path.hasPrefix("/") ? "/" + body : (body.isEmpty ? "." : body)
+    }
+
+    /// True when `path` has no empty, `.` or `..` components and no trailing slash (the common case).
+    static func isNormal(_ path: String) -> Bool {
+        if path.isEmpty { return false }
+        let slash = UInt8(ascii: "/")
+        let dot = UInt8(ascii: ".")
+        var length = 0
+        var dots = 0
+        var index = 0
+        for c in path.utf8 {
+            if c == slash {
+                if length == 0 && index != 0 { return false }
+                if length > 0 && dots == length && dots <= 2 { return false }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if c == dot { dots += 1 }
+            }
+            index += 1
+        }
+        if length == 0 { return path == "/" }
+        return !(dots == length && dots <= 2)
     }
 
     /// The directory part of a path.

@@ -44,8 +44,29 @@ public struct Pipeline: Sendable {
     public var directory: String
     /// Defaults as written.
     public var defaults: PipelineDefaults
+    /// SHA-256 of the pipeline file's bytes (for the no-op fast path).
+    public var sourceDigest: String = ""
     /// Stages in file order.
-    public var stages: [PipelineStage]
+    public var stages: [PipelineStage] {
+        didSet { index = Pipeline.makeIndex(stages) }
+    }
+    private var index: [String: Int]
+
+    /// Creates a pipeline.
+    public init(name: String, file: String, directory: String, defaults: PipelineDefaults, stages: [PipelineStage]) {
+        self.name = name
+        self.file = file
+        self.directory = directory
+        self.defaults = defaults
+        self.stages = stages
+        self.index = Pipeline.makeIndex(stages)
+    }
+
+    private static func makeIndex(_ stages: [PipelineStage]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        for (i, s) in stages.enumerated() where index[s.name] == nil { index[s.name] = i }
+        return index
+    }
 
     /// Absolute cache directory.
     public var cacheDirectory: String { Paths.resolve(defaults.cache, against: directory) }
@@ -54,6 +75,6 @@ public struct Pipeline: Sendable {
 
     /// The stage named `name`.
     public func stage(_ name: String) -> PipelineStage? {
-        stages.first { $0.name == name }
+        index[name].map { stages[$0] }
     }
 }

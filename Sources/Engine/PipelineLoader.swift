@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 public import YAML
 
@@ -31,7 +32,9 @@ public struct PipelineLoader: Sendable {
             throw Diagnostic(location: nil, message: "pipeline file '\(path)' is not UTF-8")
         }
         let absolute = Paths.resolve(path, against: Paths.currentDirectory)
-        return try load(text: text, file: path, directory: Paths.directory(of: absolute))
+        var pipeline = try load(text: text, file: path, directory: Paths.directory(of: absolute))
+        pipeline.sourceDigest = SHA256.hash(data).hex
+        return pipeline
     }
 
     /// Loads a pipeline from text; `directory` is the absolute base for relative paths.

@@ -27,7 +27,8 @@ extension Runner {
                 while running < jobs, !stopped, !ready.isEmpty {
                     let name = ready.removeFirst()
                     guard let ps = pipeline.stage(name) else { continue }
-                    let upstream = finished.filter { ps.dependencies.contains($0.key) }
+                    var upstream: [String: Finished] = [:]
+                    for dep in ps.dependencies { upstream[dep] = finished[dep] }
                     group.addTask {
                         let (f, reason) = await self.execute(ps, upstream: upstream, runID: runID)
                         return (name, f, reason)
@@ -74,6 +75,7 @@ extension Runner {
                 logDigest: nil)
         }
         try store.putFileStats(files.freshRecords)
+        try recordFingerprint(report: report, finished: finished, selected: selected)
         counters.add("files.hashed", files.hashedCount)
         report.counters = counters.all
         report.milliseconds = Int((DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1_000_000)
@@ -84,6 +86,33 @@ extension Runner {
                 failed: report.count(.failed), skipped: report.count(.skipped),
                 status: report.succeeded ? "ok" : "failed"))
         return report
+    }
+
+    /// After a fully successful run of the whole pipeline, records the no-op fingerprint; otherwise forgets it.
+    private func recordFingerprint(report: RunReport, finished: [String: Finished], selected: [String]) throws {
+        let key = NoOpFingerprint.key(pipelineFile: pipeline.file)
+        guard report.succeeded, options.targets.isEmpty, !pipeline.sourceDigest.isEmpty,
+            selected.count == pipeline.stages.count
+        else {
+            if !report.succeeded { try store.setFingerprint(key, nil) }
+            return
+        }
+        var stats: [String: FileStat] = [:]
+        for ps in pipeline.stages {
+            let paths = ps.stage.inputs + (finished[ps.name]?.outputs.map(\.path) ?? [])
+            for path in paths {
+                let abs = Paths.resolve(path, against: pipeline.workspace)
+                guard let stat = files.knownStat(abs) else {
+                    return try store.setFingerprint(key, nil)
+                }
+                stats[abs] = stat
+            }
+        }
+        try store.setFingerprint(
+            key,
+            NoOpFingerprint(
+                pipelineDigest: pipeline.sourceDigest, tool: options.toolVersion, pipelineName: pipeline.name,
+                stages: selected, files: stats))
     }
 
     /// Decides and carries out one stage. Never throws: every problem becomes a failed outcome.
@@ -225,6 +254,9 @@ extension Runner {
         var records: [OutputRecord] = []
         var blobs: [(digest: String, bytes: [UInt8])] = []
         for path in Set(produced).sorted() {
+            guard !path.contains("\n"), Paths.isContained(path) else {
+                return failed("output path \(path.debugDescription) must be inside the workspace and hold no newline")
+            }
             let abs = Paths.resolve(path, against: pipeline.workspace)
             guard FileSystem.fileStat(abs) != nil else { return failed("declared output \(path) was not produced") }
             guard let bytes = try? FileSystem.read(abs) else { return failed("cannot read output \(path)") }

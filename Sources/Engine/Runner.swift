@@ -47,7 +47,11 @@ public final class Runner: Sendable {
     let options: RunOptions
     let reporter: any RunReporter
     let counters = RunCounters()
-    let states: [String: (key: String, fields: KeyFields)]
+    let states: [String: (key: String, fields: String)]
+    /// Action records of the stages' latest keys and the applied side-effect keys, read once up front.
+    /// `cache gc` drops action entries whose blobs it removes, so a preloaded record's blobs exist.
+    let latest: [String: ActionRecord]
+    let applied: [String: String]
 
     /// Prepares a run over `pipeline` with `store`.
     public init(pipeline: Pipeline, store: Store, options: RunOptions, reporter: any RunReporter) throws {
@@ -58,6 +62,8 @@ public final class Runner: Sendable {
         self.options = options
         self.reporter = reporter
         self.states = try store.stageStates(pipeline: pipeline.name)
+        self.latest = try store.latestActions(pipeline: pipeline.name)
+        self.applied = try store.appliedKeys(pipeline: pipeline.name)
         for t in options.targets + Array(options.force) where pipeline.stage(t) == nil {
             throw EngineError.unknownStage(t, suggestion: Suggest.closest(to: t, among: graph.names))
         }
@@ -111,14 +117,14 @@ public final class Runner: Sendable {
             return decision
         }
         if let target = stage.sideEffectTarget {
-            let applied = try store.appliedKey(pipeline: pipeline.name, stage: ps.name, target: target)
+            let applied = self.applied["\(ps.name)\u{0}\(target)"]
             if applied != key {
                 decision.reasons = runReasons(ps.name, fields, previous: states[ps.name])
                 if applied == nil { decision.reasons = ["never applied to \(target)"] }
                 return decision
             }
         }
-        guard let record = try store.action(key) else {
+        guard let record = try latest[key] ?? store.action(key) else {
             decision.reasons = runReasons(ps.name, fields, previous: states[ps.name])
             return decision
         }
@@ -144,10 +150,10 @@ public final class Runner: Sendable {
         return decision
     }
 
-    private func runReasons(_ name: String, _ fields: KeyFields, previous: (key: String, fields: KeyFields)?) -> [String]
-    {
+    private func runReasons(_ name: String, _ fields: KeyFields, previous: (key: String, fields: String)?) -> [String] {
         guard let previous else { return ["never ran"] }
-        let changes = fields.changes(since: previous.fields)
+        guard let old = KeyFields.decode(previous.fields) else { return ["no cached result for this key"] }
+        let changes = fields.changes(since: old)
         if changes.isEmpty { return ["no cached result for this key"] }
         return changes
     }

@@ -48,19 +48,20 @@ public struct StageGraph: Sendable {
         for n in names {
             if let cycle = visit(n) { throw CycleError(path: cycle) }
         }
-        // Kahn's algorithm, always taking the earliest stage in file order.
-        var indegree: [String: Int] = [:]
-        for n in names { indegree[n] = (deps[n] ?? []).count }
+        // Kahn's algorithm, always taking the earliest ready stage in file order (a min-heap of positions).
+        var indegree = names.map { (deps[$0] ?? []).count }
         let position = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-        var ready = names.filter { indegree[$0] == 0 }
+        var heap = MinHeap()
+        for (i, d) in indegree.enumerated() where d == 0 { heap.push(i) }
         var out: [String] = []
-        while !ready.isEmpty {
-            ready.sort { position[$0]! < position[$1]! }
-            let n = ready.removeFirst()
+        out.reserveCapacity(names.count)
+        while let i = heap.pop() {
+            let n = names[i]
             out.append(n)
             for m in rdeps[n] ?? [] {
-                indegree[m]! -= 1
-                if indegree[m] == 0 { ready.append(m) }
+                guard let j = position[m] else { continue }
+                indegree[j] -= 1
+                if indegree[j] == 0 { heap.push(j) }
             }
         }
         order = out
@@ -90,5 +91,41 @@ public struct StageGraph: Sendable {
             }
         }
         return out + "}\n"
+    }
+}
+
+/// A binary min-heap of integers.
+private struct MinHeap {
+    private var items: [Int] = []
+
+    mutating func push(_ x: Int) {
+        items.append(x)
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard items[parent] > items[i] else { break }
+            items.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> Int? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1
+                let r = l + 1
+                var smallest = i
+                if l < items.count && items[l] < items[smallest] { smallest = l }
+                if r < items.count && items[r] < items[smallest] { smallest = r }
+                if smallest == i { break }
+                items.swapAt(i, smallest)
+                i = smallest
+            }
+        }
+        return top
     }
 }

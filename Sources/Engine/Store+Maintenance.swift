@@ -92,9 +92,7 @@ extension Store {
                 try db.query("SELECT action_key FROM stage_state") { if let k = $0.text(0) { latestKeys.append(k) } }
                 for key in latestKeys {
                     try db.query("SELECT outputs, log_digest FROM actions WHERE key=?", [.text(key)]) { row in
-                        if let text = row.text(0),
-                            let outputs = try? JSONDecoder().decode([OutputRecord].self, from: Data(text.utf8))
-                        {
+                        if let text = row.text(0), let outputs = OutputRecord.decode(text) {
                             for o in outputs { live.insert(o.digest) }
                         }
                         if let log = row.text(1) { live.insert(log) }
@@ -116,10 +114,10 @@ extension Store {
                 // Drop actions and memos that now point at missing blobs.
                 var actionKeys: [(String, String)] = []
                 try db.query("SELECT key, outputs FROM actions") { row in
-                    actionKeys.append((row.text(0) ?? "", row.text(1) ?? "[]"))
+                    actionKeys.append((row.text(0) ?? "", row.text(1) ?? ""))
                 }
                 for (key, text) in actionKeys {
-                    let outputs = (try? JSONDecoder().decode([OutputRecord].self, from: Data(text.utf8))) ?? []
+                    let outputs = OutputRecord.decode(text) ?? []
                     var missing = false
                     for o in outputs {
                         var present = false

@@ -18,6 +18,13 @@ public struct KeyFields: Codable, Sendable, Equatable {
     public var upstream: [String: String]
 }
 
+extension KeyFields {
+    /// Decodes the stored JSON form.
+    public static func decode(_ text: String) -> KeyFields? {
+        try? JSONDecoder().decode(KeyFields.self, from: Data(text.utf8))
+    }
+}
+
 /// A file's identity as seen by stat, recorded with its digest (the stat fast path).
 public struct FileStat: Sendable, Equatable {
     /// Size in bytes.
@@ -38,6 +45,17 @@ public struct RunSummary: Sendable {
     public var ran: Int, cached: Int, restored: Int, failed: Int, skipped: Int
     /// "ok", "failed" or "running" (a run that was killed stays "running").
     public var status: String
+
+    /// Creates a summary.
+    public init(id: Int64, ran: Int, cached: Int, restored: Int, failed: Int, skipped: Int, status: String) {
+        self.id = id
+        self.ran = ran
+        self.cached = cached
+        self.restored = restored
+        self.failed = failed
+        self.skipped = skipped
+        self.status = status
+    }
 }
 
 /// A stage's entry in the run history.
@@ -77,19 +95,50 @@ extension Store {
         }
     }
 
-    /// All stage states of a pipeline, by stage name.
-    public func stageStates(pipeline: String) throws(StoreError) -> [String: (key: String, fields: KeyFields)] {
+    /// All stage states of a pipeline, by stage name, with the key fields still encoded (decode them with
+    /// `KeyFields.decode` only when a reason is needed: the no-op path reads every stage's state).
+    public func stageStates(pipeline: String) throws(StoreError) -> [String: (key: String, fields: String)] {
         try withDatabase { db in
-            var result: [String: (key: String, fields: KeyFields)] = [:]
+            var result: [String: (key: String, fields: String)] = [:]
             try db.query("SELECT stage, action_key, fields FROM stage_state WHERE pipeline=?", [.text(pipeline)]) {
                 row in
-                if let stage = row.text(0), let key = row.text(1), let text = row.text(2),
-                    let fields = try? JSONDecoder().decode(KeyFields.self, from: Data(text.utf8))
-                {
-                    result[stage] = (key, fields)
+                if let stage = row.text(0), let key = row.text(1), let text = row.text(2) {
+                    result[stage] = (key, text)
                 }
             }
             return result
+        }
+    }
+
+    /// The action records of every stage's latest key (one query; the no-op path needs all of them).
+    public func latestActions(pipeline: String) throws(StoreError) -> [String: ActionRecord] {
+        try withDatabase { db in
+            var out: [String: ActionRecord] = [:]
+            try db.query(
+                """
+                SELECT a.key, a.outputs, a.exit_status, a.log_digest, a.duration_ms
+                FROM stage_state s JOIN actions a ON a.key = s.action_key WHERE s.pipeline = ?
+                """,
+                [.text(pipeline)]
+            ) { row in
+                guard let key = row.text(0), let outputs = OutputRecord.decode(row.text(1) ?? "") else { return }
+                out[key] = ActionRecord(
+                    key: key, outputs: outputs, exitStatus: Int32(truncatingIfNeeded: row.int(2)),
+                    logDigest: row.text(3), durationMilliseconds: Int(row.int(4)))
+            }
+            return out
+        }
+    }
+
+    /// Every applied side-effect key of a pipeline, by "stage\u{0}target".
+    public func appliedKeys(pipeline: String) throws(StoreError) -> [String: String] {
+        try withDatabase { db in
+            var out: [String: String] = [:]
+            try db.query("SELECT stage, target, action_key FROM side_effects WHERE pipeline=?", [.text(pipeline)]) {
+                row in
+                out["\(row.text(0) ?? "")\u{0}\(row.text(1) ?? "")"] = row.text(2)
+            }
+            return out
         }
     }
 

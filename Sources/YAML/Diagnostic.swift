@@ -58,19 +58,27 @@ public struct Diagnostic: Error, Sendable, Equatable, CustomStringConvertible {
 public struct SourceText: Sendable {
     /// The file name shown in diagnostics.
     public let file: String
-    private let lines: [Substring]
+    private let text: String
 
     /// Wraps `text` read from `file`.
     public init(file: String, text: String) {
         self.file = file
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        self.text = text
     }
 
-    /// The 1-based line `n`, without its newline, or nil when out of range.
+    /// The 1-based line `n`, without its newline, or nil when out of range. (Only diagnostics call this, so
+    /// the text is scanned on demand.)
     public func line(_ n: Int) -> String? {
-        guard n >= 1, n <= lines.count else { return nil }
-        var l = String(lines[n - 1])
-        if l.hasSuffix("\r") { l.removeLast() }
-        return l
+        guard n >= 1 else { return nil }
+        var current = 1
+        for l in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if current == n {
+                var line = String(l)
+                if line.hasSuffix("\r") { line.removeLast() }
+                return line
+            }
+            current += 1
+        }
+        return nil
     }
 }

@@ -2,6 +2,16 @@
 /// YAML libraries still honour (so that the emitter quotes them).
 enum ScalarResolver {
     static func resolve(_ s: String) -> YAMLNode.Kind {
+        // Fast path: most scalars (names, paths, commands) start with a character no other type can.
+        guard let first = s.utf8.first else { return .null }
+        switch first {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"),
+            UInt8(ascii: "f"), UInt8(ascii: "F"):
+            break
+        default:
+            return .string
+        }
         switch s {
         case "", "~", "null", "Null", "NULL": return .null
         case "true", "True", "TRUE", "false", "False", "FALSE": return .bool

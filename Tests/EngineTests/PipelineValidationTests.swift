@@ -257,3 +257,22 @@ import YAML
         #expect(graph.closure(of: ["a"]) == ["a"])
     }
 }
+
+@Suite struct PathTests {
+    @Test(arguments: [
+        ("a/b", "a/b"), ("./a", "a"), ("a//b", "a/b"), ("a/./b", "a/b"), ("a/../b", "b"), ("a/b/", "a/b"),
+        ("/x/../y", "/y"), ("../a", "../a"), ("..", ".."), (".", "."), ("a/..", "."), ("/", "/"), (".hidden", ".hidden"),
+        ("a/...", "a/..."),
+    ])
+    func normalize(input: String, expected: String) {
+        #expect(Paths.normalize(input) == expected)
+    }
+
+    @Test func containment() {
+        #expect(Paths.isContained("a/b"))
+        #expect(!Paths.isContained("../a"))
+        #expect(!Paths.isContained("a/../../b"))
+        #expect(!Paths.isContained("/etc/passwd"))
+        #expect(!Paths.isContained("."))
+    }
+}

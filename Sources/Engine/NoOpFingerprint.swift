@@ -44,22 +44,44 @@ public struct NoOpFingerprint: Sendable, Equatable {
     }
 
     static func decode(_ text: String) -> NoOpFingerprint? {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
+        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)[...]
         guard let header = lines.popFirst(), let name = lines.popFirst(), let names = lines.popFirst() else {
             return nil
         }
-        let h = header.split(separator: " ", maxSplits: 2)
-        guard h.count == 3, h[0] == "v1" else { return nil }
+        let h = header.split(separator: UInt8(ascii: " "), maxSplits: 2)
+        guard h.count == 3, String(decoding: h[0], as: UTF8.self) == "v1" else { return nil }
         var files: [String: FileStat] = [:]
         files.reserveCapacity(lines.count)
         for line in lines where !line.isEmpty {
-            let p = line.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: false)
-            guard p.count == 5, let size = Int64(p[0]), let m = Int64(p[1]), let c = Int64(p[2]), let i = Int64(p[3])
-            else { return nil }
-            files[String(p[4])] = FileStat(size: size, mtime: m, ctime: c, inode: i)
+            // size mtime ctime inode path
+            var numbers: [Int64] = []
+            numbers.reserveCapacity(4)
+            var value: Int64 = 0
+            var negative = false
+            var index = line.startIndex
+            while numbers.count < 4, index < line.endIndex {
+                let c = line[index]
+                if c == UInt8(ascii: " ") {
+                    numbers.append(negative ? -value : value)
+                    value = 0
+                    negative = false
+                } else if c == UInt8(ascii: "-") {
+                    negative = true
+                } else if c >= 48 && c <= 57 {
+                    value = value &* 10 &+ Int64(c - 48)
+                } else {
+                    return nil
+                }
+                index = line.index(after: index)
+            }
+            guard numbers.count == 4, index < line.endIndex else { return nil }
+            let path = String(decoding: line[index...], as: UTF8.self)
+            files[path] = FileStat(size: numbers[0], mtime: numbers[1], ctime: numbers[2], inode: numbers[3])
         }
         return NoOpFingerprint(
-            pipelineDigest: String(h[1]), tool: String(h[2]), pipelineName: String(name), stages: names.split(separator: " ").map(String.init),
+            pipelineDigest: String(decoding: h[1], as: UTF8.self), tool: String(decoding: h[2], as: UTF8.self),
+            pipelineName: String(decoding: name, as: UTF8.self),
+            stages: names.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) },
             files: files)
     }
 }
@@ -95,11 +117,18 @@ extension PipelineLoader {
     /// Reads just enough of a pipeline file for the fast path: its bytes' digest, its text and its cache
     /// directory. Malformed files return nil and take the full path, which reports the error.
     public static func peek(path: String) -> (digest: String, text: String, cacheDirectory: String)? {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
-            let root = try? YAMLParser.parse(text, file: path)
-        else { return nil }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
+            return nil
+        }
+        let found: String?
+        do {
+            found = try YAMLParser.scalar(at: ["defaults", "cache"], in: text, file: path)
+        } catch {
+            return nil
+        }
         let directory = Paths.directory(of: Paths.resolve(path, against: Paths.currentDirectory))
-        let cache = root["defaults"]?["cache"]?.scalar ?? PipelineDefaults().cache
+        let cache = found ?? PipelineDefaults().cache
         return (SHA256.hash(data).hex, text, Paths.resolve(cache, against: directory))
     }
 }

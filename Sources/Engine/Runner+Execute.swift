@@ -6,6 +6,9 @@ extension Runner {
     public func run() async throws -> RunReport {
         let start = DispatchTime.now()
         let runID = try store.beginRun(pipeline: pipeline.name)
+        // Forget the no-op fingerprint until this run proves everything up to date again (a killed run must
+        // not leave an old one behind).
+        try store.setFingerprint(NoOpFingerprint.key(pipelineFile: pipeline.file), nil)
         let selected = graph.closure(of: options.targets)
         let selectedSet = Set(selected)
         var remaining: [String: Int] = [:]
@@ -94,7 +97,6 @@ extension Runner {
         guard report.succeeded, options.targets.isEmpty, !pipeline.sourceDigest.isEmpty,
             selected.count == pipeline.stages.count
         else {
-            if !report.succeeded { try store.setFingerprint(key, nil) }
             return
         }
         var stats: [String: FileStat] = [:]

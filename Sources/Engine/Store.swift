@@ -74,7 +74,7 @@ public struct ActionRecord: Sendable, Equatable {
 /// records and the run history. One owner of the connection, serialized by a `Mutex`.
 public final class Store: Sendable {
     /// Version of the table layout.
-    public static let schemaVersion = "2"
+    public static let schemaVersion = 2
 
     private let db: Mutex<Database>
     /// Path of the database file (or `:memory:`).
@@ -84,26 +84,29 @@ public final class Store: Sendable {
     public init(path: String?) throws(StoreError) {
         self.path = path ?? ":memory:"
         let database: Database
+        var version: Int64 = 0
         do {
             database = try Database(path.map { .path($0) } ?? .memory)
-            try database.execute(Store.schema)
-        } catch let e {
-            throw .sqlite(e, path: path ?? ":memory:")
-        }
-        var version: String?
-        do {
-            try database.query("SELECT value FROM meta WHERE key='schema'") { version = $0.text(0) }
-            if version == nil {
-                try database.run(
-                    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', ?)", [.text(Store.schemaVersion)])
+            // The table layout version lives in PRAGMA user_version; the DDL runs only for a new store.
+            try database.query("PRAGMA user_version") { version = $0.int(0) }
+            if version == 0 {
+                try database.transaction {
+                    var current: Int64 = 0
+                    try database.query("PRAGMA user_version") { current = $0.int(0) }
+                    if current == 0 {
+                        try database.execute(Store.schema)
+                        try database.execute("PRAGMA user_version = \(Store.schemaVersion)")
+                    }
+                }
+                try database.query("PRAGMA user_version") { version = $0.int(0) }
             }
         } catch let e as SQLiteError {
-            throw .sqlite(e, path: self.path)
+            throw .sqlite(e, path: path ?? ":memory:")
         } catch {
-            throw .sqlite(SQLiteError(code: 1, message: "\(error)", sql: nil), path: self.path)
+            throw .sqlite(SQLiteError(code: 1, message: "\(error)", sql: nil), path: path ?? ":memory:")
         }
-        if let version, version != Store.schemaVersion {
-            throw .incompatibleSchema(found: version, path: self.path)
+        if version != Int64(Store.schemaVersion) {
+            throw .incompatibleSchema(found: String(version), path: self.path)
         }
         self.db = Mutex(database)
     }

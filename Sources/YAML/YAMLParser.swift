@@ -21,6 +21,14 @@ public enum YAMLParser {
         return try loader.load()
     }
 
+    /// Finds the scalar at a path of mapping keys in the first document (e.g. `["defaults", "cache"]`)
+    /// by streaming events, without building the tree and stopping as soon as it is found. Returns nil when
+    /// the path does not lead to a scalar.
+    public static func scalar(at path: [String], in text: String, file: String = "<input>") throws(Diagnostic) -> String? {
+        let loader = Loader(text: text, source: SourceText(file: file, text: text), aliasLimit: defaultAliasExpansionLimit)
+        return try loader.scalar(at: path)
+    }
+
     /// Parses a stream that must hold exactly one document (an empty stream gives a null scalar).
     public static func parse(
         _ text: String,
@@ -146,6 +154,53 @@ private final class Loader {
 
     private static func cString(_ p: UnsafePointer<CChar>?) -> String? {
         p.map { String(cString: $0) }
+    }
+
+    func scalar(at path: [String]) throws(Diagnostic) -> String? {
+        guard case .streamStart = try next(), case .documentStart = try next() else { return nil }
+        var remaining = path[...]
+        var event = try next()
+        while let key = remaining.first {
+            guard case .mappingStart = event else { return nil }
+            var found = false
+            while true {
+                let k = try next()
+                if case .mappingEnd = k { return nil }
+                guard case .scalar(let name, _, _, _, _) = k else {
+                    try skip(k)
+                    try skip(try next())
+                    continue
+                }
+                let value = try next()
+                if name == key {
+                    event = value
+                    found = true
+                    break
+                }
+                try skip(value)
+            }
+            guard found else { return nil }
+            remaining = remaining.dropFirst()
+        }
+        if case .scalar(let value, _, _, _, _) = event { return value }
+        return nil
+    }
+
+    /// Consumes the rest of a node whose first event is `event`.
+    private func skip(_ event: Event) throws(Diagnostic) {
+        var depth: Int
+        switch event {
+        case .sequenceStart, .mappingStart: depth = 1
+        default: return
+        }
+        while depth > 0 {
+            switch try next() {
+            case .sequenceStart, .mappingStart: depth += 1
+            case .sequenceEnd, .mappingEnd: depth -= 1
+            case .streamEnd: return
+            default: break
+            }
+        }
     }
 
     func load() throws(Diagnostic) -> [YAMLNode] {

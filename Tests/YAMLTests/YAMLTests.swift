@@ -167,3 +167,14 @@ import YAML
         #expect(back["num"]?.int == 3)
     }
 }
+
+@Suite struct YAMLStreamingLookupTests {
+    @Test func findsNestedScalarWithoutBuildingTheTree() throws {
+        let text = "version: 1\nstages:\n  a: {x: [1, {y: 2}]}\ndefaults:\n  platform: p\n  cache: ../c\n"
+        #expect(try YAMLParser.scalar(at: ["defaults", "cache"], in: text) == "../c")
+        #expect(try YAMLParser.scalar(at: ["defaults", "missing"], in: text) == nil)
+        #expect(try YAMLParser.scalar(at: ["stages", "a"], in: text) == nil)
+        #expect(try YAMLParser.scalar(at: ["version"], in: text) == "1")
+        #expect(try YAMLParser.scalar(at: ["x"], in: "- 1\n") == nil)
+    }
+}

@@ -19,6 +19,11 @@ public enum FileError: Error, CustomStringConvertible, Sendable {
 public enum FileSystem {
     /// stat(2) of a regular file, nil when missing (or not a regular file).
     public static func fileStat(_ path: String) -> FileStat? {
+        path.withCString { fileStat(cString: $0) }
+    }
+
+    /// stat(2) of a regular file given a NUL-terminated path.
+    public static func fileStat(cString path: UnsafePointer<CChar>) -> FileStat? {
         var st = Glibc.stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
         return FileStat(

@@ -86,7 +86,81 @@ public struct NoOpFingerprint: Sendable, Equatable {
     }
 }
 
+/// A stored fingerprint checked straight from its text: the no-op path stats every file without building
+/// strings or dictionaries.
+public struct StoredFingerprint: Sendable {
+    let text: [UInt8]
+
+    /// The decoded form.
+    public var decoded: NoOpFingerprint? { NoOpFingerprint.decode(String(decoding: text, as: UTF8.self)) }
+
+    /// The pipeline name and stage names (without decoding the file list).
+    public var stages: (pipeline: String, stages: [String]) {
+        let lines = text.split(separator: UInt8(ascii: "\n"), maxSplits: 3, omittingEmptySubsequences: false)
+        guard lines.count >= 3 else { return ("", []) }
+        return (
+            String(decoding: lines[1], as: UTF8.self),
+            lines[2].split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
+        )
+    }
+
+    /// True when the header matches and every listed file has its recorded stat.
+    public func isCurrent(pipelineDigest: String, tool: String) -> Bool {
+        let lines = text.split(separator: UInt8(ascii: "\n"), maxSplits: 3, omittingEmptySubsequences: false)
+        guard lines.count == 4, Array(lines[0]) == Array("v1 \(pipelineDigest) \(tool)".utf8) else { return false }
+        var path = [CChar](repeating: 0, count: 4096)
+        for line in lines[3].split(separator: UInt8(ascii: "\n")) {
+            var numbers: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
+            var field = 0
+            var value: Int64 = 0
+            var negative = false
+            var index = line.startIndex
+            while field < 4, index < line.endIndex {
+                let c = line[index]
+                if c == UInt8(ascii: " ") {
+                    let v = negative ? -value : value
+                    switch field {
+                    case 0: numbers.0 = v
+                    case 1: numbers.1 = v
+                    case 2: numbers.2 = v
+                    default: numbers.3 = v
+                    }
+                    field += 1
+                    value = 0
+                    negative = false
+                } else if c == UInt8(ascii: "-") {
+                    negative = true
+                } else {
+                    value = value &* 10 &+ Int64(c &- 48)
+                }
+                index = line.index(after: index)
+            }
+            let length = line.endIndex - index
+            guard field == 4, length > 0, length < path.count else { return false }
+            var i = 0
+            while index < line.endIndex {
+                path[i] = CChar(bitPattern: line[index])
+                i += 1
+                index = line.index(after: index)
+            }
+            path[i] = 0
+            let expected = FileStat(size: numbers.0, mtime: numbers.1, ctime: numbers.2, inode: numbers.3)
+            guard FileSystem.fileStat(cString: path) == expected else { return false }
+        }
+        return true
+    }
+}
+
 extension Store {
+    /// The recorded fingerprint text for a key.
+    public func storedFingerprint(_ key: String) throws(StoreError) -> StoredFingerprint? {
+        try withDatabase { db in
+            var bytes: [UInt8]?
+            try db.query("SELECT CAST(value AS BLOB) FROM meta WHERE key=?", [.text(key)]) { bytes = $0.blob(0) }
+            return bytes.map(StoredFingerprint.init)
+        }
+    }
+
     /// The recorded fingerprint for a key.
     public func fingerprint(_ key: String) throws(StoreError) -> NoOpFingerprint? {
         try withDatabase { db in

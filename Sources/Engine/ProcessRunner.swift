@@ -21,10 +21,12 @@ public enum ProcessRunner {
         captureOutput: Bool = false
     ) async throws -> Result {
         guard let program = argv.first else { throw StageFailure("empty argv") }
+        guard let executable = resolve(program, in: directory, environment: environment) else {
+            throw StageFailure("\(program): command not found")
+        }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = argv
-        _ = program
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = Array(argv.dropFirst())
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -68,6 +70,23 @@ public enum ProcessRunner {
             }
         }
         return Result(status: status, standardOutput: captureOutput ? captured.wait() : [])
+    }
+}
+
+extension ProcessRunner {
+    /// The executable for `program`: a path containing "/" is taken relative to `directory`; a bare name is
+    /// searched in PATH (the stage environment's PATH when it sets one).
+    static func resolve(_ program: String, in directory: String, environment: [String: String]?) -> String? {
+        if program.contains("/") {
+            let path = Paths.resolve(program, against: directory)
+            return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+        }
+        let searchPath = environment?["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in searchPath.split(separator: ":") {
+            let candidate = Paths.resolve(program, against: dir.isEmpty ? directory : String(dir))
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
     }
 }
 

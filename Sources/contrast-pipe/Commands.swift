@@ -45,11 +45,11 @@ enum Commands {
             let lock = try CacheLock(cacheDirectory: peek.cacheDirectory, wait: !args.noWait, onWait: onWait)
             let store = try openStore(peek.cacheDirectory)
             trace.mark("peek + lock + open store")
-            if let fp = try store.fingerprint(NoOpFingerprint.key(pipelineFile: args.file)),
-                fp.isCurrent(pipelineDigest: peek.digest, tool: Help.version)
+            if let stored = try store.storedFingerprint(NoOpFingerprint.key(pipelineFile: args.file)),
+                stored.isCurrent(pipelineDigest: peek.digest, tool: Help.version)
             {
                 trace.mark("fingerprint check")
-                return try reportNoOp(fp, store: store, args: args, lock: lock)
+                return try reportNoOp(stored.stages, store: store, args: args, lock: lock)
             }
             held = (lock, store, peek.cacheDirectory)
         }
@@ -112,9 +112,14 @@ enum Commands {
     }
 
     /// Reports a no-op run found by the fingerprint: every stage cached.
-    static func reportNoOp(_ fp: NoOpFingerprint, store: Store, args: Arguments, lock: CacheLock) throws -> Int32 {
+    static func reportNoOp(
+        _ fp: (pipeline: String, stages: [String]),
+        store: Store,
+        args: Arguments,
+        lock: CacheLock
+    ) throws -> Int32 {
         let start = DispatchTime.now()
-        let runID = try store.beginRun(pipeline: fp.pipelineName)
+        let runID = try store.beginRun(pipeline: fp.pipeline)
         for stage in fp.stages {
             if args.json {
                 JSONReporter.emit([
@@ -147,10 +152,10 @@ enum Commands {
             FileManager.default.fileExists(atPath: peek.cacheDirectory + "/store.sqlite")
         {
             let store = try openStore(peek.cacheDirectory)
-            if let fp = try store.fingerprint(NoOpFingerprint.key(pipelineFile: args.file)),
-                fp.isCurrent(pipelineDigest: peek.digest, tool: Help.version)
+            if let stored = try store.storedFingerprint(NoOpFingerprint.key(pipelineFile: args.file)),
+                stored.isCurrent(pipelineDigest: peek.digest, tool: Help.version)
             {
-                Output.out("up to date (\(fp.stages.count) stages)")
+                Output.out("up to date (\(stored.stages.stages.count) stages)")
                 return 0
             }
         }

@@ -165,6 +165,15 @@ let diamond = """
         #expect(report.reasons["a"] == "declared output never.txt was not produced")
     }
 
+    @Test func unknownProgramFailsWithAClearMessage() async throws {
+        let ws = try Workspace()
+        try ws.write(
+            "contrast.pipeline.yaml",
+            "version: 1\nname: p\nstages:\n  a:\n    command: {argv: [no-such-program-xyz, --flag]}\n")
+        let report = try await ws.run()
+        #expect(report.reasons["a"] == "no-such-program-xyz: command not found")
+    }
+
     @Test func missingInputBlocksTheStage() async throws {
         let ws = try Workspace()
         try ws.write(

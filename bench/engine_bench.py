@@ -81,7 +81,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
     if not os.path.exists(args.binary):
-        sys.exit(f"{args.binary} not found: run `swift build -c release` first")
+        sys.exit(f"{args.binary} not found: run `swift build -c release --static-swift-stdlib` first")
     j = str(args.jobs)
     tools = {
         "contrast-pipe": [args.binary, "run", "-q", "-j", j],

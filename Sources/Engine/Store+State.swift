@@ -237,6 +237,22 @@ extension Store {
         }
     }
 
+    /// Records a whole run at once (the no-op fast path).
+    public func recordRun(pipeline: String, summary: RunSummary) throws(StoreError) {
+        try withDatabase { db in
+            try db.run(
+                """
+                INSERT INTO runs(pipeline, started, finished, status, ran, cached, restored, failed, skipped)
+                VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(pipeline), .integer(Store.now()), .integer(Store.now()), .text(summary.status),
+                    .integer(Int64(summary.ran)), .integer(Int64(summary.cached)), .integer(Int64(summary.restored)),
+                    .integer(Int64(summary.failed)), .integer(Int64(summary.skipped)),
+                ])
+        }
+    }
+
     /// Closes a run record with its counts.
     public func finishRun(_ id: Int64, summary: RunSummary) throws(StoreError) {
         try withDatabase { db in

@@ -37,6 +37,9 @@ public final class Database {
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
         if case .path = location {
+            // A short-lived CLI process should not pay for a WAL checkpoint on every exit; SQLite checkpoints
+            // automatically as the WAL grows.
+            _ = csqlite_db_config_int(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1)
             try execute("PRAGMA journal_mode=WAL")
             try execute("PRAGMA synchronous=NORMAL")
         }

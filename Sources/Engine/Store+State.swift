@@ -16,6 +16,23 @@ public struct KeyFields: Codable, Sendable, Equatable {
     public var inputs: [String: String]
     /// Upstream stage → digest of its outputs.
     public var upstream: [String: String]
+
+    /// Creates key fields.
+    public init(
+        type: String,
+        version: Int,
+        tool: String,
+        config: String,
+        inputs: [String: String],
+        upstream: [String: String]
+    ) {
+        self.type = type
+        self.version = version
+        self.tool = tool
+        self.config = config
+        self.inputs = inputs
+        self.upstream = upstream
+    }
 }
 
 extension KeyFields {

@@ -5,6 +5,7 @@ import Stages
 /// A throwaway workspace directory with a pipeline file, a store and helpers to run the engine in-process.
 final class Workspace {
     let root: String
+    var registry = BuiltinStages.registry
 
     init() throws {
         root = FileManager.default.temporaryDirectory.path + "/cp-test-" + UUID().uuidString
@@ -36,7 +37,7 @@ final class Workspace {
     }
 
     func pipeline() throws -> Pipeline {
-        try PipelineLoader(registry: BuiltinStages.registry).load(
+        try PipelineLoader(registry: registry).load(
             text: read("contrast.pipeline.yaml") ?? "", file: "contrast.pipeline.yaml", directory: root)
     }
 

@@ -94,16 +94,15 @@ final class LiveReporter: RunReporter, Sendable {
 
     func report(_ event: RunEvent) {
         state.withLock { s in
+            clear(&s)
             switch event {
             case .started(let stage, _):
                 s.running.append((stage, DispatchTime.now().uptimeNanoseconds))
             case .note(let n):
-                clear(&s)
                 Output.err(n)
             case .finished(let stage, let outcome, let reason, let ms, let log):
                 s.running.removeAll { $0.0 == stage }
                 s.done += 1
-                clear(&s)
                 if !quiet || outcome == .failed {
                     let color: String =
                         switch outcome {

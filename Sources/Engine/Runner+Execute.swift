@@ -117,21 +117,33 @@ extension Runner {
                 stages: selected, files: stats))
     }
 
+    /// Reports and records a failed stage.
+    private func failure(
+        _ stage: String,
+        _ reason: String,
+        key: String?,
+        log: String?,
+        status: Int32?,
+        milliseconds ms: Int,
+        runID: Int64
+    ) -> (Finished, String) {
+        reporter.report(.finished(stage: stage, outcome: .failed, reason: reason, milliseconds: ms, log: log))
+        try? store.recordStage(
+            runID: runID, stage: stage,
+            history: StageHistory(
+                runID: runID, outcome: "failed", reason: reason, actionKey: key, durationMilliseconds: ms,
+                exitStatus: status),
+            logDigest: nil)
+        return (Finished(outcome: .failed, outputs: [], digest: ""), reason)
+    }
+
     /// Decides and carries out one stage. Never throws: every problem becomes a failed outcome.
     private func execute(_ ps: PipelineStage, upstream: [String: Finished], runID: Int64) async -> (Finished, String) {
         let start = DispatchTime.now()
         func elapsed() -> Int { Int((DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1_000_000) }
         let effectKey: (Decision) -> String? = { ps.stage.sideEffectTarget == nil ? nil : $0.key }
         func fail(_ reason: String, key: String?, log: String?, status: Int32?) -> (Finished, String) {
-            let ms = elapsed()
-            reporter.report(.finished(stage: ps.name, outcome: .failed, reason: reason, milliseconds: ms, log: log))
-            try? store.recordStage(
-                runID: runID, stage: ps.name,
-                history: StageHistory(
-                    runID: runID, outcome: "failed", reason: reason, actionKey: key, durationMilliseconds: ms,
-                    exitStatus: status),
-                logDigest: nil)
-            return (Finished(outcome: .failed, outputs: [], digest: ""), reason)
+            failure(ps.name, reason, key: key, log: log, status: status, milliseconds: elapsed(), runID: runID)
         }
         let decision: Decision
         do {
@@ -242,14 +254,7 @@ extension Runner {
         let log = (try? FileSystem.read(logPath)).map { String(decoding: $0, as: UTF8.self) }
         let ms = elapsed()
         func failed(_ message: String) -> (Finished, String) {
-            reporter.report(.finished(stage: ps.name, outcome: .failed, reason: message, milliseconds: ms, log: log))
-            try? store.recordStage(
-                runID: runID, stage: ps.name,
-                history: StageHistory(
-                    runID: runID, outcome: "failed", reason: message, actionKey: key, durationMilliseconds: ms,
-                    exitStatus: status),
-                logDigest: nil)
-            return (Finished(outcome: .failed, outputs: [], digest: ""), message)
+            self.failure(ps.name, message, key: key, log: log, status: status, milliseconds: ms, runID: runID)
         }
         if let failure { return failed(failure) }
         // Collect outputs into the store.

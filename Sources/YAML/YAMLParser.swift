@@ -162,7 +162,7 @@ private final class Loader {
         var event = try next()
         while let key = remaining.first {
             guard case .mappingStart = event else { return nil }
-            var found = false
+            // Scan the mapping's entries until `key`; running off its end means the path does not exist.
             while true {
                 let k = try next()
                 if case .mappingEnd = k { return nil }
@@ -174,12 +174,10 @@ private final class Loader {
                 let value = try next()
                 if name == key {
                     event = value
-                    found = true
                     break
                 }
                 try skip(value)
             }
-            guard found else { return nil }
             remaining = remaining.dropFirst()
         }
         if case .scalar(let value, _, _, _, _) = event { return value }

@@ -31,8 +31,12 @@ let package = Package(
 
         // The pipeline model, task graph, scheduler, action keys and content-addressed store.
         .target(name: "Engine", dependencies: ["YAML", "SQLite", "Crypto"], swiftSettings: strictSettings),
+        // The Kubernetes resource model: pod templates by kind, quantities, multi-document files.
+        .target(name: "Kube", dependencies: ["YAML"], swiftSettings: strictSettings),
+        // Unified diffs (git-apply semantics) and declarative pod-spec transforms.
+        .target(name: "Patching", dependencies: ["Kube", "YAML"], swiftSettings: strictSettings),
         // Stage types (one file each) and their registry.
-        .target(name: "Stages", dependencies: ["Engine", "YAML"], swiftSettings: strictSettings),
+        .target(name: "Stages", dependencies: ["Engine", "YAML", "Kube", "Patching"], swiftSettings: strictSettings),
         // The command-line tool.
         .executableTarget(
             name: "contrast-pipe",
@@ -51,6 +55,7 @@ let package = Package(
             dependencies: ["Engine", "Stages", "YAML", "Crypto"],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "PatchingTests", dependencies: ["Patching", "Kube", "YAML"], swiftSettings: strictSettings),
         .testTarget(
             name: "CLITests",
             dependencies: ["contrast-pipe", "SQLite"],

@@ -43,6 +43,7 @@ extension Runner {
                 finished[name] = result
                 report.outcomes[name] = result.outcome
                 report.reasons[name] = reason
+                if result.inputError { report.inputErrors.insert(name) }
                 if result.outcome == .failed {
                     if !options.keepGoing { stopped = true }
                     // Everything downstream of a failure is skipped.
@@ -238,6 +239,7 @@ extension Runner {
         counters.add("stage.executions")
         counters.add("stage.executions.\(ps.name)")
         var failure: String?
+        var inputError = false
         var status: Int32 = 0
         var produced: [String] = ps.stage.outputs
         do {
@@ -246,6 +248,7 @@ extension Runner {
             if let outputs = result.outputs { produced = outputs }
         } catch let f as StageFailure {
             failure = f.message
+            inputError = f.isInputError
             status = f.exitStatus ?? 1
         } catch {
             failure = "\(error)"
@@ -256,7 +259,11 @@ extension Runner {
         func failed(_ message: String) -> (Finished, String) {
             self.failure(ps.name, message, key: key, log: log, status: status, milliseconds: ms, runID: runID)
         }
-        if let failure { return failed(failure) }
+        if let failure {
+            var result = failed(failure)
+            result.0.inputError = inputError
+            return result
+        }
         // Collect outputs into the store.
         var records: [OutputRecord] = []
         var blobs: [(digest: String, bytes: [UInt8])] = []

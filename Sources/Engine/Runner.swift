@@ -29,6 +29,15 @@ public struct RunReport: Sendable {
     public var counters: [String: Int] = [:]
     /// Wall time.
     public var milliseconds: Int = 0
+    /// Failed stages whose failure is the user's input (exit code 2 rather than 1).
+    public var inputErrors: Set<String> = []
+
+    /// The CLI exit code: 0 success, 2 when every failure is an input error, 1 otherwise.
+    public var exitCode: Int32 {
+        if succeeded { return 0 }
+        let failed = Set(outcomes.filter { $0.value == .failed }.map(\.key))
+        return failed.isSubset(of: inputErrors) ? 2 : 1
+    }
 
     /// Number of stages with `outcome`.
     public func count(_ outcome: StageOutcome) -> Int { outcomes.values.filter { $0 == outcome }.count }
@@ -74,6 +83,7 @@ public final class Runner: Sendable {
         var outcome: StageOutcome
         var outputs: [OutputRecord]
         var digest: String
+        var inputError = false
     }
 
     // MARK: - Deciding

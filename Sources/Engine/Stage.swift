@@ -73,11 +73,15 @@ public struct StageFailure: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// Exit status of a failed process, if that is what failed.
     public var exitStatus: Int32?
+    /// True when the failure is the user's input (a diff that does not apply, requests ≠ limits, a digest
+    /// mismatch): the CLI then exits with code 2 like any other configuration error.
+    public var isInputError: Bool
 
     /// Creates a failure.
-    public init(_ message: String, exitStatus: Int32? = nil) {
+    public init(_ message: String, exitStatus: Int32? = nil, isInputError: Bool = false) {
         self.message = message
         self.exitStatus = exitStatus
+        self.isInputError = isInputError
     }
 
     public var description: String { message }

@@ -108,7 +108,7 @@ enum Commands {
         } else {
             Output.err(summary)
         }
-        return report.succeeded ? 0 : 1
+        return report.exitCode
     }
 
     /// Reports a no-op run found by the fingerprint: every stage cached.

@@ -40,7 +40,7 @@ let package = Package(
         // The command-line tool.
         .executableTarget(
             name: "contrast-pipe",
-            dependencies: ["Engine", "Stages", "YAML"],
+            dependencies: ["Engine", "Stages", "YAML", "Patching"],
             swiftSettings: strictSettings
         ),
 

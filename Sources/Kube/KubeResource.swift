@@ -80,7 +80,11 @@ public struct KubeResource: Sendable, Equatable {
     /// Runs `body` on the pod template (creating `metadata` if absent) and writes it back.
     public mutating func modifyPodTemplate<E: Error>(_ body: (inout YAMLNode) throws(E) -> Void) throws(E) {
         guard var template = podTemplate else { return }
-        if template["metadata"] == nil { template["metadata"] = YAMLNode(.mapping([], .block)) }
+        if template["metadata"] == nil, case .mapping(var pairs, let style) = template.content {
+            // Kubernetes writes metadata before spec; keep that order for a created metadata block.
+            pairs.insert(YAMLPair(key: .string("metadata"), value: YAMLNode(.mapping([], .block))), at: 0)
+            template.content = .mapping(pairs, style)
+        }
         try body(&template)
         podTemplate = template
     }

@@ -145,7 +145,8 @@ public struct PatchStage: Stage {
         return StageResult()
     }
 
-    static func readText(_ path: String, name: String) throws -> String {
+    /// Reads a UTF-8 text file; failures are input errors.
+    public static func readText(_ path: String, name: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw StageFailure("cannot read \(name)", isInputError: true)
         }

@@ -22,6 +22,9 @@ struct Arguments {
     var help = false
     var maxSize: String?
     var cacheDir: String?
+    var diffs: [String] = []
+    var fuzz: Int?
+    var output: String?
 
     /// Commands that take a sub-command word.
     static let commandsWithSub: Set<String> = ["cache"]
@@ -73,6 +76,12 @@ struct Arguments {
             case "--no-wait": noWait = true
             case "--max-size": maxSize = try take()
             case "--cache-dir": cacheDir = try take()
+            case "--diff": diffs.append(try take())
+            case "--fuzz":
+                let v = try take()
+                guard let n = Int(v), n >= 0 else { throw UsageError(message: "--fuzz needs a number ≥ 0, got '\(v)'") }
+                fuzz = n
+            case "-o", "--output": output = try take()
             case "-h", "--help": help = true
             default:
                 if a.hasPrefix("-j"), let n = Int(a.dropFirst(2)), n > 0 {

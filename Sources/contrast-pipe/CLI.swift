@@ -52,9 +52,11 @@ enum CLI {
                 return try Commands.explain(args)
             case "cache":
                 return try Commands.cache(args)
+            case "patch":
+                return try Commands.patch(args)
             default:
                 var message = "unknown command '\(command)'"
-                let known = ["run", "plan", "check", "graph", "explain", "cache", "version", "help"]
+                let known = ["run", "plan", "check", "graph", "explain", "cache", "patch", "version", "help"]
                 if let s = Suggest.closest(to: command, among: known) { message += " (did you mean '\(s)'?)" }
                 throw UsageError(message: message)
             }

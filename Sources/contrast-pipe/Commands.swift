@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Patching
 import Stages
 import YAML
 
@@ -228,6 +229,35 @@ enum Commands {
             for h in history {
                 Output.out("    run \(h.runID): \(h.outcome) (\(Output.seconds(h.durationMilliseconds))) — \(h.reason)")
             }
+        }
+        return 0
+    }
+
+    // MARK: - patch
+
+    static func patch(_ args: Arguments) throws -> Int32 {
+        guard args.positional.count == 1, let input = args.positional.first else {
+            throw UsageError(message: "patch needs exactly one INPUT file")
+        }
+        guard !args.diffs.isEmpty else { throw UsageError(message: "patch needs at least one --diff FILE") }
+        let result: PatchResult
+        do {
+            let text = try PatchStage.readText(input, name: input)
+            result = try PatchStage.patch(
+                text: text, inputName: input, diffs: args.diffs.map { ($0, $0) }, fuzz: args.fuzz ?? 0, transforms: [])
+        } catch let f as StageFailure {
+            Output.err("contrast-pipe: \(f.message)")
+            return 2
+        }
+        for note in result.notes { Output.err(note) }
+        switch args.output {
+        case "-":
+            FileHandle.standardOutput.write(Data(result.text.utf8))
+        case let out?:
+            try FileSystem.writeAtomically(Array(result.text.utf8), to: Paths.resolve(out, against: Paths.currentDirectory))
+        case nil:
+            let path = Paths.resolve(input, against: Paths.currentDirectory)
+            try FileSystem.writeAtomically(Array(result.text.utf8), to: path, mode: FileSystem.mode(path))
         }
         return 0
     }

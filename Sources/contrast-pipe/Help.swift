@@ -14,6 +14,8 @@ enum Help {
           graph                 print the stage graph as Graphviz DOT
           explain STAGE         why a stage last ran and why it would run now
           cache stats|verify|gc inspect, verify or shrink the cache store
+          patch [--diff F]... INPUT
+                                apply unified diffs to a file (no pipeline needed)
           version               print the version
           help [COMMAND]        show help for a command
 
@@ -87,6 +89,15 @@ enum Help {
             The cache directory comes from the pipeline file (defaults.cache) or --cache-dir DIR.
 
             Options: -f FILE, -C DIR, --cache-dir DIR, --json
+            """,
+        "patch": """
+            Usage: contrast-pipe patch [--diff FILE]... [--fuzz N] [-o OUT] INPUT
+
+            Applies unified diffs to INPUT in order, with git-apply semantics: every hunk of every diff applies
+            or nothing is written. Hunks found at another line are applied there and the offset is reported; a
+            hunk that does not match names the diff, the hunk header and the first mismatching line. --fuzz N
+            lets a hunk ignore up to N leading and trailing context lines. Without -o the input is rewritten
+            atomically; -o - writes to stdout.
             """,
         "version": "Usage: contrast-pipe version\n\nPrints the version.",
         "help": "Usage: contrast-pipe help [COMMAND]\n\nShows help for a command.",

@@ -36,7 +36,8 @@ let package = Package(
         // Unified diffs (git-apply semantics) and declarative pod-spec transforms.
         .target(name: "Patching", dependencies: ["Kube", "YAML"], swiftSettings: strictSettings),
         // Stage types (one file each) and their registry.
-        .target(name: "Stages", dependencies: ["Engine", "YAML", "Kube", "Patching"], swiftSettings: strictSettings),
+        .target(
+            name: "Stages", dependencies: ["Engine", "YAML", "Kube", "Patching", "Crypto"], swiftSettings: strictSettings),
         // The command-line tool.
         .executableTarget(
             name: "contrast-pipe",
@@ -58,7 +59,7 @@ let package = Package(
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Kube", "YAML"], swiftSettings: strictSettings),
         .testTarget(
             name: "CLITests",
-            dependencies: ["contrast-pipe", "SQLite"],
+            dependencies: ["contrast-pipe", "SQLite", "Crypto"],
             swiftSettings: strictSettings
         ),
     ]

@@ -231,7 +231,7 @@ extension Runner {
         let context = StageContext(
             stageName: ps.name, pipelineName: pipeline.name, workspace: pipeline.workspace, logPath: logPath,
             upstream: upstream.mapValues(\.outputs), defaults: pipeline.defaults,
-            counters: counters, store: store)
+            counters: counters, store: store, warn: { [reporter] in reporter.report(.note($0)) })
         // Declared outputs may live in directories that do not exist yet.
         for output in ps.stage.outputs {
             try? FileSystem.makeDirectories(Paths.directory(of: Paths.resolve(output, against: pipeline.workspace)))

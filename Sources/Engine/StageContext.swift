@@ -37,6 +37,7 @@ public struct StageContext: Sendable {
     /// Run counters (memo hits/misses etc.).
     public let counters: RunCounters
     let store: Store
+    let warnHandler: @Sendable (String) -> Void
 
     /// Creates a context (the runner does this; tests may too).
     public init(
@@ -47,7 +48,8 @@ public struct StageContext: Sendable {
         upstream: [String: [OutputRecord]],
         defaults: PipelineDefaults,
         counters: RunCounters,
-        store: Store
+        store: Store,
+        warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.stageName = stageName
         self.pipelineName = pipelineName
@@ -57,6 +59,24 @@ public struct StageContext: Sendable {
         self.defaults = defaults
         self.counters = counters
         self.store = store
+        self.warnHandler = warn
+    }
+
+    /// Shows a warning to the user (and writes it to the log).
+    public func warn(_ message: String) {
+        log("warning: \(message)")
+        warnHandler("warning: stage \(stageName): \(message)")
+    }
+
+    /// A blob from the content-addressed store, verified; nil when absent or corrupt.
+    public func cachedBlob(sha256 digest: String) -> [UInt8]? {
+        try? store.blob(digest)
+    }
+
+    /// Puts bytes into the content-addressed store and returns their SHA-256 (hex).
+    @discardableResult
+    public func storeBlob(_ bytes: [UInt8]) throws -> String {
+        try store.putBlob(bytes)
     }
 
     /// The absolute path of a workspace-relative path.

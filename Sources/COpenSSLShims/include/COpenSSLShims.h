@@ -7,3 +7,14 @@ void COpenSSLShims_free(void *ptr);
 
 /// Replaces the BIO_get_mem_data macro (a BIO_ctrl call): returns the length and sets *data.
 long COpenSSLShims_BIO_get_mem_data(BIO *bio, char **data);
+
+#include <openssl/ssl.h>
+
+/// Replaces the SSL_set_tlsext_host_name macro (an SSL_ctrl call): sets the SNI host name.
+long COpenSSLShims_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
+
+/// Replaces the SSL_CTX_set_min_proto_version macro.
+long COpenSSLShims_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
+
+/// SSL_OP_IGNORE_UNEXPECTED_EOF is built with the SSL_OP_BIT macro: returns its value.
+uint64_t COpenSSLShims_SSL_OP_IGNORE_UNEXPECTED_EOF(void);

@@ -33,11 +33,14 @@ let package = Package(
         .target(name: "Engine", dependencies: ["YAML", "SQLite", "Crypto"], swiftSettings: strictSettings),
         // The Kubernetes resource model: pod templates by kind, quantities, multi-document files.
         .target(name: "Kube", dependencies: ["YAML"], swiftSettings: strictSettings),
+        // Contrast formats: manifest.json, initdata, service-mesh annotations, workload injection, policies.
+        .target(
+            name: "Contrast", dependencies: ["Kube", "YAML", "Crypto", "Compression"], swiftSettings: strictSettings),
         // Unified diffs (git-apply semantics) and declarative pod-spec transforms.
         .target(name: "Patching", dependencies: ["Kube", "YAML"], swiftSettings: strictSettings),
         // Stage types (one file each) and their registry.
         .target(
-            name: "Stages", dependencies: ["Engine", "YAML", "Kube", "Patching", "Crypto"], swiftSettings: strictSettings),
+            name: "Stages", dependencies: ["Engine", "YAML", "Kube", "Patching", "Crypto", "Contrast"], swiftSettings: strictSettings),
         // The command-line tool.
         .executableTarget(
             name: "contrast-pipe",

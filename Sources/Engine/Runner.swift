@@ -89,8 +89,17 @@ public final class Runner: Sendable {
     // MARK: - Deciding
 
     /// Decides what to do with one stage given its finished upstream stages.
-    func decide(_ ps: PipelineStage, upstream: [String: Finished]) throws -> Decision {
+    func decide(_ ps: PipelineStage, upstream: [String: Finished], planning: Bool = false) throws -> Decision {
         let stage = ps.stage
+        let missingCreated = stage.createdInputs.filter {
+            FileSystem.fileStat(Paths.resolve($0, against: pipeline.workspace)) == nil
+        }
+        if !missingCreated.isEmpty {
+            if planning {
+                return Decision(stage: ps.name, action: .run, reasons: missingCreated.map { "input \($0) will be created" })
+            }
+            try stage.createInputs(in: pipeline.workspace)
+        }
         let type = type(of: stage)
         var ups: [String: String] = [:]
         for dep in ps.dependencies {
@@ -177,7 +186,7 @@ public final class Runner: Sendable {
         var out: [Decision] = []
         for name in graph.closure(of: options.targets) {
             guard let ps = pipeline.stage(name) else { continue }
-            var d = try decide(ps, upstream: finished)
+            var d = try decide(ps, upstream: finished, planning: true)
             if d.action == .pending, let dep = ps.dependencies.first(where: { finished[$0] == nil }) {
                 d.reasons = ["upstream \(dep) will run first (runs only if its outputs change)"]
             }

@@ -30,6 +30,13 @@ public protocol Stage: Sendable {
     /// successful key per target and skips them while it is unchanged.
     var sideEffectTarget: String? { get }
 
+    /// Inputs the stage creates itself when they are missing (e.g. key files); a subset of `inputs`. The engine
+    /// calls `createInputs` before computing the action key in a run, so the first run's key already covers them.
+    var createdInputs: [String] { get }
+
+    /// Creates the missing `createdInputs` (workspace-relative paths resolved against `workspace`).
+    func createInputs(in workspace: String) throws
+
     /// Does the work. Throwing `StageFailure` (or any error) marks the stage failed.
     func run(_ context: StageContext) async throws -> StageResult
 }
@@ -37,6 +44,8 @@ public protocol Stage: Sendable {
 extension Stage {
     public var references: [StageReference] { [] }
     public var sideEffectTarget: String? { nil }
+    public var createdInputs: [String] { [] }
+    public func createInputs(in workspace: String) throws {}
 }
 
 /// A reference to another stage from inside a stage's configuration (e.g. `from: fetch`).

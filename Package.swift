@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Kube", "YAML"], swiftSettings: strictSettings),
         .testTarget(
             name: "CLITests",
-            dependencies: ["contrast-pipe", "SQLite", "Crypto"],
+            dependencies: ["contrast-pipe", "SQLite", "Crypto", "Contrast", "Kube", "YAML"],
             swiftSettings: strictSettings
         ),
     ]

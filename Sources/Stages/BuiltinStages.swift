@@ -4,6 +4,6 @@ public import Engine
 public enum BuiltinStages {
     /// A registry holding every built-in stage type.
     public static var registry: StageRegistry {
-        StageRegistry([CommandStage.self, DownloadStage.self, GenerateStage.self, PatchStage.self])
+        StageRegistry([ApplyStage.self, CommandStage.self, DownloadStage.self, GenerateStage.self, PatchStage.self])
     }
 }

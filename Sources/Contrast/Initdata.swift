@@ -1,5 +1,5 @@
 import Compression
-public import Crypto
+import Crypto
 import Foundation
 
 /// Errors of the Contrast formats, each naming the workload or field concerned.

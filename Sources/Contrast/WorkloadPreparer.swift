@@ -1,6 +1,6 @@
 import Crypto
 public import Kube
-public import YAML
+import YAML
 
 /// What `generate` does to each Contrast workload before its policy is computed: validation (memory
 /// requests = limits, service-mesh grammar), injection of the initializer and the service-mesh sidecar, and the

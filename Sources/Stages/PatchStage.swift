@@ -184,8 +184,8 @@ public struct PatchStage: Stage {
                 notes.append("transform '\(t.action.label)' changed \(n) workload\(n == 1 ? "" : "s")")
             }
             return PatchResult(text: try documents.yaml(), notes: notes)
-        } catch let d as Diagnostic {
-            throw StageFailure(d.description, isInputError: true)
+        } catch {
+            throw StageFailure(error.description, isInputError: true)
         }
     }
 }

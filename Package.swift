@@ -59,6 +59,7 @@ let package = Package(
             dependencies: ["Engine", "Stages", "YAML", "Crypto"],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "ContrastTests", dependencies: ["Contrast", "Kube", "YAML", "Crypto"], swiftSettings: strictSettings),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Kube", "YAML"], swiftSettings: strictSettings),
         .testTarget(
             name: "CLITests",

@@ -9,6 +9,12 @@ public struct ManifestVerdict: Sendable, Equatable {
     /// Values the user has to supply.
     public var expectedMissing: [String] = []
 
+    /// An empty verdict.
+    public init(errors: [String] = [], expectedMissing: [String] = []) {
+        self.errors = errors
+        self.expectedMissing = expectedMissing
+    }
+
     /// True when there are no errors and nothing is missing.
     public var complete: Bool { errors.isEmpty && expectedMissing.isEmpty }
 }

@@ -44,7 +44,7 @@ let package = Package(
         // The command-line tool.
         .executableTarget(
             name: "contrast-pipe",
-            dependencies: ["Engine", "Stages", "YAML", "Patching"],
+            dependencies: ["Engine", "Stages", "YAML", "Patching", "Kube"],
             swiftSettings: strictSettings
         ),
 

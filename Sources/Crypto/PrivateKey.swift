@@ -46,11 +46,13 @@ public final class PrivateKey {
 
     /// Reads a PEM private key (SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY` or PKCS#8 `PRIVATE KEY`).
     public convenience init(pem: [UInt8]) throws(CryptoError) {
-        guard let bio = pem.withUnsafeBytes({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else {
-            throw CryptoError("BIO_new_mem_buf")
+        // The memory BIO borrows the buffer, so it must be read while the buffer is pinned.
+        let key: OpaquePointer? = pem.withUnsafeBytes { buffer in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
         }
-        defer { BIO_free(bio) }
-        guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else { throw CryptoError("read PEM private key") }
+        guard let key else { throw CryptoError("read PEM private key") }
         self.init(taking: key)
     }
 

@@ -2,7 +2,10 @@ import YAML
 
 /// The canonical text of a configuration node: JSON-like, mapping keys sorted, scalars tagged with their
 /// resolved type (so `8080` and `"8080"` differ, but reordering keys or restyling quotes does not).
-enum Canonical {
+public enum Canonical {
+    /// A double-quoted YAML/JSON string literal.
+    public static func quoteJSON(_ s: String) -> String { quote(s) }
+
     static func encode(_ node: YAMLNode) -> String {
         var out = ""
         write(node, into: &out)

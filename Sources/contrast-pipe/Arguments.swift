@@ -25,6 +25,8 @@ struct Arguments {
     var diffs: [String] = []
     var fuzz: Int?
     var output: String?
+    var referenceValues: String?
+    var manifest: String?
 
     /// Commands that take a sub-command word.
     static let commandsWithSub: Set<String> = ["cache"]
@@ -82,6 +84,8 @@ struct Arguments {
                 guard let n = Int(v), n >= 0 else { throw UsageError(message: "--fuzz needs a number ≥ 0, got '\(v)'") }
                 fuzz = n
             case "-o", "--output": output = try take()
+            case "--reference-values": referenceValues = try take()
+            case "-m", "--manifest": manifest = try take()
             case "-h", "--help": help = true
             default:
                 if a.hasPrefix("-j"), let n = Int(a.dropFirst(2)), n > 0 {

@@ -54,9 +54,11 @@ enum CLI {
                 return try Commands.cache(args)
             case "patch":
                 return try Commands.patch(args)
+            case "generate":
+                return try await Commands.generate(args)
             default:
                 var message = "unknown command '\(command)'"
-                let known = ["run", "plan", "check", "graph", "explain", "cache", "patch", "version", "help"]
+                let known = ["run", "plan", "check", "graph", "explain", "cache", "patch", "generate", "version", "help"]
                 if let s = Suggest.closest(to: command, among: known) { message += " (did you mean '\(s)'?)" }
                 throw UsageError(message: message)
             }

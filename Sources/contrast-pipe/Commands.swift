@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Kube
 import Patching
 import Stages
 import YAML
@@ -259,6 +260,77 @@ enum Commands {
             let path = Paths.resolve(input, against: Paths.currentDirectory)
             try FileSystem.writeAtomically(Array(result.text.utf8), to: path, mode: FileSystem.mode(path))
         }
+        return 0
+    }
+
+    // MARK: - generate
+
+    static func generate(_ args: Arguments) async throws -> Int32 {
+        guard let platform = args.referenceValues else { throw UsageError(message: "generate needs --reference-values PLATFORM") }
+        guard !args.positional.isEmpty else { throw UsageError(message: "generate needs at least one PATH") }
+        var files: [String] = []
+        for path in args.positional {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw UsageError(message: "no such file or directory: \(path)")
+            }
+            if isDir.boolValue {
+                let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
+                    .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
+                files += found.map { "\(path)/\($0)" }
+            } else {
+                files.append(path)
+            }
+        }
+        let workspace = Paths.currentDirectory
+        let manifest = args.manifest ?? "manifest.json"
+        let temp = ".contrast-pipe-generate-\(getpid()).yml"
+        var config = "inputs: [\(files.map { Canonical.quoteJSON($0) }.joined(separator: ", "))]\n"
+        config += "output: \(temp)\nmanifest: \(Canonical.quoteJSON(manifest))\nplatform: \(Canonical.quoteJSON(platform))\n"
+        let keyDir = Paths.directory(of: manifest)
+        config += "workload-owner-key: \(Canonical.quoteJSON(keyDir == "." ? "workload-owner.pem" : keyDir + "/workload-owner.pem"))\n"
+        config += "seedshare-owner-key: \(Canonical.quoteJSON(keyDir == "." ? "seedshare-owner.pem" : keyDir + "/seedshare-owner.pem"))\n"
+        if FileManager.default.fileExists(atPath: manifest) { config += "base-manifest: \(Canonical.quoteJSON(manifest))\n" }
+        let node = try YAMLParser.parse(config, file: "<generate flags>")
+        let stageConfig = StageConfig(stageName: "generate", node: node, source: nil, defaults: PipelineDefaults())
+        let stage: GenerateStage
+        do {
+            try GenerateStage.schema.validate(node, context: "generate", source: nil)
+            stage = try GenerateStage(config: stageConfig)
+        } catch {
+            throw UsageError(message: error.message)
+        }
+        try stage.createInputs(in: workspace)
+        let store = try Store(path: nil)
+        let context = StageContext(
+            stageName: "generate", pipelineName: "generate", workspace: workspace, logPath: "/dev/null", upstream: [:],
+            defaults: PipelineDefaults(), counters: RunCounters(), store: store, warn: { Output.err($0) })
+        defer { unlink(temp) }
+        do {
+            _ = try await stage.run(context)
+        } catch let f as StageFailure {
+            Output.err("contrast-pipe: \(f.message)")
+            return f.isInputError ? 2 : 1
+        }
+        let rendered = try KubeDocuments(yaml: try PatchStage.readText(temp, name: temp), file: temp)
+        if let out = args.output {
+            let text = try rendered.yaml()
+            if out == "-" {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            } else {
+                try FileSystem.writeAtomically(Array(text.utf8), to: Paths.resolve(out, against: workspace))
+            }
+        } else {
+            // In place, as contrast generate does: each file gets its own resources back, in order.
+            var offset = 0
+            for file in files {
+                let count = try KubeDocuments(yaml: try PatchStage.readText(file, name: file), file: file).resources.count
+                let part = KubeDocuments(resources: Array(rendered.resources[offset..<(offset + count)]))
+                offset += count
+                try FileSystem.writeAtomically(Array(try part.yaml().utf8), to: Paths.resolve(file, against: workspace))
+            }
+        }
+        Output.err("wrote \(manifest)")
         return 0
     }
 

@@ -16,6 +16,8 @@ enum Help {
           cache stats|verify|gc inspect, verify or shrink the cache store
           patch [--diff F]... INPUT
                                 apply unified diffs to a file (no pipeline needed)
+          generate --reference-values PLATFORM PATH...
+                                contrast generate, standalone (no pipeline needed)
           version               print the version
           help [COMMAND]        show help for a command
 
@@ -98,6 +100,17 @@ enum Help {
             hunk that does not match names the diff, the hunk header and the first mismatching line. --fuzz N
             lets a hunk ignore up to N leading and trailing context lines. Without -o the input is rewritten
             atomically; -o - writes to stdout.
+            """,
+        "generate": """
+            Usage: contrast-pipe generate --reference-values PLATFORM [-m manifest.json] [-o OUT] PATH...
+
+            contrast generate without a pipeline, with Contrast's flag names: validates and prepares every
+            workload with a contrast-cc runtime class in the files (directories are searched for *.yml and
+            *.yaml), computes the native policies, annotates the initdata and writes manifest.json (-m, default
+            ./manifest.json; its ReferenceValues and keys are kept when it exists). Without -o each file is
+            rewritten in place; with -o all resources go to OUT. Keys are created next to the manifest.
+            PLATFORM: metal-qemu-snp (simulated reference values), metal-qemu-snp-gpu, metal-qemu-tdx(-gpu)
+            (these need an existing manifest with reference values).
             """,
         "version": "Usage: contrast-pipe version\n\nPrints the version.",
         "help": "Usage: contrast-pipe help [COMMAND]\n\nShows help for a command.",

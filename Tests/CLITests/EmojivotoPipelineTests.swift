@@ -122,3 +122,28 @@ import YAML
         #expect(dir.read("deployment/resources.yml") == rendered)
     }
 }
+
+@Suite struct StandaloneGenerateTests {
+    @Test func generatesInPlaceAndIsIdempotent() throws {
+        let dir = try TempDir()
+        let source = EmojivotoPipelineTests.source
+        try FileManager.default.createDirectory(atPath: dir.path + "/deployment", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(source)/mirror/coordinator.yml", toPath: "\(dir.path)/deployment/coordinator.yml")
+        try FileManager.default.copyItem(atPath: "\(source)/mirror/emojivoto-demo.yml", toPath: "\(dir.path)/demo.yml")
+        for diff in ["1-runtime-class", "2-memory", "3-service-mesh"] {
+            let r = try CLI.run(["patch", "--diff", "\(source)/patches/\(diff).diff", "demo.yml"], in: dir.path)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        try FileManager.default.moveItem(atPath: dir.path + "/demo.yml", toPath: dir.path + "/deployment/emojivoto-demo.yml")
+        let first = try CLI.run(["generate", "--reference-values", "metal-qemu-snp", "deployment"], in: dir.path)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("expected missing: ReferenceValues.snp[0].MinimumTCB.BootloaderVersion"))
+        let once = dir.read("deployment/emojivoto-demo.yml")
+        #expect(once?.contains(Initdata.annotation) == true)
+        let manifest = try Manifest(json: Array((dir.read("manifest.json") ?? "").utf8))
+        #expect(manifest.policies.count == 5)
+        _ = try CLI.run(["generate", "--reference-values", "metal-qemu-snp", "deployment"], in: dir.path)
+        #expect(dir.read("deployment/emojivoto-demo.yml") == once)
+        #expect(try Manifest(json: Array((dir.read("manifest.json") ?? "").utf8)) == manifest)
+    }
+}

@@ -244,9 +244,11 @@ extension Runner {
         var produced: [String] = ps.stage.outputs
         do {
             let result = try await ps.stage.run(context)
+            try context.flushMemos()
             status = result.exitStatus
             if let outputs = result.outputs { produced = outputs }
         } catch let f as StageFailure {
+            try? context.flushMemos()
             failure = f.message
             inputError = f.isInputError
             status = f.exitStatus ?? 1

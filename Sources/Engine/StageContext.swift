@@ -38,6 +38,8 @@ public struct StageContext: Sendable {
     public let counters: RunCounters
     let store: Store
     let warnHandler: @Sendable (String) -> Void
+    /// Memo entries computed during this stage run, written to the store in one transaction by `flushMemos`.
+    let pendingMemos = MemoBuffer()
 
     /// Creates a context (the runner does this; tests may too).
     public init(
@@ -104,7 +106,8 @@ public struct StageContext: Sendable {
         b.add(namespace)
         for k in key { b.add(k) }
         let memoKey = b.finish()
-        if let digest = try store.memo(memoKey), let bytes = try? store.blob(digest) {
+        let stored = try pendingMemos.get(memoKey) == nil ? store.memo(memoKey).flatMap { try? store.blob($0) } : nil
+        if let bytes = pendingMemos.get(memoKey) ?? stored {
             counters.add("memo.hit")
             counters.add("\(namespace).hit")
             return bytes
@@ -112,7 +115,28 @@ public struct StageContext: Sendable {
         counters.add("memo.miss")
         counters.add("\(namespace).miss")
         let bytes = try await compute()
-        try store.putMemo(memoKey, bytes: bytes)
+        pendingMemos.put(memoKey, bytes)
         return bytes
+    }
+
+    /// Writes the memo entries computed so far (the runner calls this when the stage returns).
+    public func flushMemos() throws {
+        let entries = pendingMemos.drain()
+        if !entries.isEmpty { try store.putMemos(entries) }
+    }
+}
+
+/// Memo results waiting to be written.
+final class MemoBuffer: Sendable {
+    private let entries = Mutex<[String: [UInt8]]>([:])
+
+    func get(_ key: String) -> [UInt8]? { entries.withLock { $0[key] } }
+    func put(_ key: String, _ bytes: [UInt8]) { entries.withLock { $0[key] = bytes } }
+    func drain() -> [(String, [UInt8])] {
+        entries.withLock { e in
+            let out = e.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            e = [:]
+            return out
+        }
     }
 }

@@ -262,6 +262,21 @@ public final class Store: Sendable {
         }
     }
 
+    /// Stores many memoized sub-results in one transaction.
+    public func putMemos(_ entries: [(String, [UInt8])]) throws(StoreError) {
+        try withDatabase { db in
+            try db.transaction {
+                for (key, bytes) in entries {
+                    let digest = SHA256.hash(bytes).hex
+                    try Store.insertBlob(db, digest: digest, bytes: bytes)
+                    try db.run(
+                        "INSERT OR REPLACE INTO memo(key, digest, last_used) VALUES(?, ?, ?)",
+                        [.text(key), .text(digest), .integer(Store.now())])
+                }
+            }
+        }
+    }
+
     /// Stores a memoized sub-result.
     public func putMemo(_ key: String, bytes: [UInt8]) throws(StoreError) {
         let digest = SHA256.hash(bytes).hex

@@ -151,39 +151,46 @@ public struct GenerateStage: Stage {
     }
 
     public func run(_ context: StageContext) async throws -> StageResult {
-        var documents: [KubeResource] = []
-        for file in resourceFiles {
-            let text = try PatchStage.readText(context.path(file), name: file)
-            do {
-                documents += try KubeDocuments(yaml: text, file: file).resources
-            } catch {
-                throw StageFailure(error.description, isInputError: true)
-            }
-        }
-        guard documents.contains(where: WorkloadPreparer.isContrastWorkload) else {
-            throw StageFailure("no workload with a 'contrast-cc' runtime class in \(resourceFiles.joined(separator: ", "))", isInputError: true)
-        }
         var manifest = try baseManifestValue(context)
         manifest.policies = [:]
         try addKeys(&manifest, context)
+        // Everything besides a document's own text that shapes its rendering.
+        var settings = [
+            "generate-v\(Self.version)", preparer.platform, preparer.contrastVersion, preparer.initializerImage,
+            preparer.serviceMeshImage, preparer.coordinatorNamespace, policy, "native-\(NativePolicy.version)",
+        ]
+        if let g = genpolicy {
+            for path in [g.binary, g.rules, g.settings] { settings.append(try FileSystem.sha256(context.path(path)).hex) }
+        }
+        var rendered: [String] = []
+        var workloads: [RenderedDocument] = []
+        for file in resourceFiles {
+            let text = try PatchStage.readText(context.path(file), name: file)
+            // Documents are memoized one by one, keyed by their exact text: editing one Deployment re-renders
+            // that document only (and recomputes its policy), however large the input.
+            for (docText, firstLine) in Self.splitDocuments(text) {
+                let bytes = try await context.memoized(namespace: "generate.document", key: settings + [docText]) {
+                    try await renderDocument(docText, file: file, firstLine: firstLine, context).encoded
+                }
+                guard let doc = RenderedDocument(encoded: bytes) else { throw StageFailure("corrupt memoized document") }
+                if !doc.yaml.isEmpty { rendered.append(doc.yaml) }
+                if doc.isWorkload { workloads.append(doc) }
+            }
+        }
+        guard !workloads.isEmpty else {
+            throw StageFailure("no workload with a 'contrast-cc' runtime class in \(resourceFiles.joined(separator: ", "))", isInputError: true)
+        }
         var seen: [String: Manifest.PolicyEntry] = [:]
-        for i in documents.indices where WorkloadPreparer.isContrastWorkload(documents[i]) {
-            var r = documents[i]
-            try prepare(&r)
-            let initdata = try await policy(for: r, context)
-            Self.annotate(&r, try initdata.annotationValue())
-            documents[i] = r
-            let role = r.podAnnotations[WorkloadPreparer.podRole] ?? ""
-            let entry = Manifest.PolicyEntry(
-                sans: [r.name, "*"] + (extraSANs[r.name] ?? []), workloadSecretID: WorkloadPreparer.secretID(r), role: role)
-            if let existing = seen[initdata.digest] {
+        for w in workloads {
+            let entry = Manifest.PolicyEntry(sans: [w.name, "*"] + (extraSANs[w.name] ?? []), workloadSecretID: w.secretID, role: w.role)
+            if let existing = seen[w.digest] {
                 if existing.sans == entry.sans {
-                    throw StageFailure("policy hash collision: \(r.displayName) has the same policy as another workload", isInputError: true)
+                    throw StageFailure("policy hash collision: \(w.display) has the same policy as another workload", isInputError: true)
                 }
                 continue
             }
-            seen[initdata.digest] = entry
-            manifest.policies[initdata.digest] = entry
+            seen[w.digest] = entry
+            manifest.policies[w.digest] = entry
         }
         let verdict = manifest.validate()
         if !verdict.errors.isEmpty {
@@ -192,10 +199,88 @@ public struct GenerateStage: Stage {
         for missing in verdict.expectedMissing {
             context.warn("expected missing: \(missing) — fill it in through the pipeline (minimum-tcb / mr-seam); `set` refuses until then")
         }
-        let rendered = try KubeDocuments(resources: documents).yaml()
-        try FileSystem.writeAtomically(Array(rendered.utf8), to: context.path(output))
+        try FileSystem.writeAtomically(Array(rendered.joined(separator: "---\n").utf8), to: context.path(output))
         try FileSystem.writeAtomically(Array(manifest.json().utf8), to: context.path(manifestPath))
         return StageResult()
+    }
+
+    /// Splits a YAML stream at `---` lines (column 0), returning each document's text and first line number.
+    /// Streams with directives (`%YAML`) are kept whole.
+    static func splitDocuments(_ text: String) -> [(String, Int)] {
+        if text.hasPrefix("%") || text.contains("\n%") { return [(text, 1)] }
+        var out: [(String, Int)] = []
+        var current = ""
+        var start = 1
+        var line = 0
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            line += 1
+            if raw == "---" || raw.hasPrefix("--- ") {
+                if !current.isEmpty { out.append((current, start)) }
+                current = raw == "---" ? "" : String(raw.dropFirst(4)) + "\n"
+                start = raw == "---" ? line + 1 : line
+                continue
+            }
+            current += raw + "\n"
+        }
+        if current.hasSuffix("\n\n") { current.removeLast() }
+        if !current.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { out.append((current, start)) }
+        return out
+    }
+
+    /// One document after generate: its YAML and, for Contrast workloads, what the manifest needs.
+    struct RenderedDocument {
+        var isWorkload: Bool
+        var digest = "", role = "", secretID = "", name = "", display = ""
+        var yaml: String
+
+        var encoded: [UInt8] {
+            let header = isWorkload ? ["W", digest, role, secretID, name, display].joined(separator: "\t") : "P"
+            return Array((header + "\n" + yaml).utf8)
+        }
+
+        init(isWorkload: Bool, yaml: String) {
+            self.isWorkload = isWorkload
+            self.yaml = yaml
+        }
+
+        init?(encoded: [UInt8]) {
+            let text = String(decoding: encoded, as: UTF8.self)
+            guard let nl = text.firstIndex(of: "\n") else { return nil }
+            let header = text[..<nl].split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            yaml = String(text[text.index(after: nl)...])
+            isWorkload = header.first == "W"
+            if isWorkload {
+                guard header.count == 6 else { return nil }
+                (digest, role, secretID, name, display) = (header[1], header[2], header[3], header[4], header[5])
+            }
+        }
+    }
+
+    /// Parses, prepares and annotates one document (line numbers in errors are the file's).
+    func renderDocument(_ text: String, file: String, firstLine: Int, _ context: StageContext) async throws -> RenderedDocument {
+        let resources: [KubeResource]
+        do {
+            resources = try KubeDocuments(yaml: String(repeating: "\n", count: firstLine - 1) + text, file: file).resources
+        } catch {
+            throw StageFailure(error.description, isInputError: true)
+        }
+        guard resources.count == 1, var r = resources.first else {
+            let yaml = try KubeDocuments(resources: resources).yaml()
+            return RenderedDocument(isWorkload: false, yaml: yaml)
+        }
+        guard WorkloadPreparer.isContrastWorkload(r) else {
+            return RenderedDocument(isWorkload: false, yaml: try KubeDocuments(resources: [r]).yaml())
+        }
+        try prepare(&r)
+        let initdata = try await policy(for: r, context)
+        Self.annotate(&r, try initdata.annotationValue())
+        var doc = RenderedDocument(isWorkload: true, yaml: try KubeDocuments(resources: [r]).yaml())
+        doc.digest = initdata.digest
+        doc.role = r.podAnnotations[WorkloadPreparer.podRole] ?? ""
+        doc.secretID = WorkloadPreparer.secretID(r)
+        doc.name = r.name
+        doc.display = r.displayName
+        return doc
     }
 
     func prepare(_ r: inout KubeResource) throws {

@@ -308,6 +308,7 @@ enum Commands {
         defer { unlink(temp) }
         do {
             _ = try await stage.run(context)
+            try context.flushMemos()
         } catch let f as StageFailure {
             Output.err("contrast-pipe: \(f.message)")
             return f.isInputError ? 2 : 1

@@ -81,7 +81,9 @@ import YAML
         #expect(third.status == 0, "\(third.stderr)")
         let counters = summary(third)["counters"] as? [String: Int] ?? [:]
         #expect(counters["generate.policy.miss"] == 1)
-        #expect(counters["generate.policy.hit"] == 4)
+        #expect(counters["generate.policy.hit"] == nil)
+        #expect(counters["generate.document.miss"] == 1)
+        #expect(counters["generate.document.hit"] == 13)
         #expect(summary(third)["ran"] as? Int == 4)  // fetch-demo, patch, generate, apply
         let after = try FileManager.default.contentsOfDirectory(atPath: gitops).sorted().map {
             ($0, try FileManager.default.attributesOfItem(atPath: "\(gitops)/\($0)")[.systemFileNumber] as? Int)

@@ -207,23 +207,41 @@ public struct GenerateStage: Stage {
     /// Splits a YAML stream at `---` lines (column 0), returning each document's text and first line number.
     /// Streams with directives (`%YAML`) are kept whole.
     static func splitDocuments(_ text: String) -> [(String, Int)] {
-        if text.hasPrefix("%") || text.contains("\n%") { return [(text, 1)] }
+        let bytes = Array(text.utf8)
+        if bytes.first == UInt8(ascii: "%") || text.contains("\n%") { return [(text, 1)] }
         var out: [(String, Int)] = []
-        var current = ""
-        var start = 1
-        var line = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            line += 1
-            if raw == "---" || raw.hasPrefix("--- ") {
-                if !current.isEmpty { out.append((current, start)) }
-                current = raw == "---" ? "" : String(raw.dropFirst(4)) + "\n"
-                start = raw == "---" ? line + 1 : line
-                continue
+        var docStart = 0  // byte offset where the current document's text starts
+        var docLine = 1
+        var line = 1
+        var lineStart = 0
+        func flush(until end: Int) {
+            guard end > docStart else { return }
+            let slice = bytes[docStart..<end]
+            if slice.contains(where: { $0 != 32 && $0 != 10 && $0 != 13 && $0 != 9 }) {
+                var doc = String(decoding: slice, as: UTF8.self)
+                if !doc.hasSuffix("\n") { doc += "\n" }
+                out.append((doc, docLine))
             }
-            current += raw + "\n"
         }
-        if current.hasSuffix("\n\n") { current.removeLast() }
-        if !current.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { out.append((current, start)) }
+        var i = 0
+        while i <= bytes.count {
+            if i == bytes.count || bytes[i] == 10 {
+                let length = i - lineStart
+                let isMarker =
+                    length >= 3 && bytes[lineStart] == 45 && bytes[lineStart + 1] == 45 && bytes[lineStart + 2] == 45
+                    && (length == 3 || bytes[lineStart + 3] == 32 || (length == 4 && bytes[lineStart + 3] == 13))
+                if isMarker {
+                    flush(until: lineStart)
+                    let inline = length > 4 && bytes[lineStart + 3] == 32
+                    docStart = inline ? lineStart + 4 : min(i + 1, bytes.count)
+                    docLine = inline ? line : line + 1
+                }
+                line += 1
+                lineStart = i + 1
+            }
+            i += 1
+        }
+        flush(until: bytes.count)
         return out
     }
 

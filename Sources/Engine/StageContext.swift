@@ -102,11 +102,14 @@ public struct StageContext: Sendable {
         key: [String],
         compute: () async throws -> [UInt8]
     ) async throws -> [UInt8] {
-        var b = ActionKeyBuilder(domain: "contrast-pipe/memo/v1")
-        b.add(namespace)
-        for k in key { b.add(k) }
-        let memoKey = b.finish()
-        let stored = try pendingMemos.get(memoKey) == nil ? store.memo(memoKey).flatMap { try? store.blob($0) } : nil
+        let memoKey = Self.memoKey(namespace: namespace, key: key)
+        var stored = pendingMemos.prefetch(memoKey)
+        if stored == nil, pendingMemos.get(memoKey) == nil, let digest = try store.memo(memoKey),
+            let bytes = try? store.blob(digest)
+        {
+            stored = bytes
+            pendingMemos.used(digest)
+        }
         if let bytes = pendingMemos.get(memoKey) ?? stored {
             counters.add("memo.hit")
             counters.add("\(namespace).hit")
@@ -119,16 +122,48 @@ public struct StageContext: Sendable {
         return bytes
     }
 
+    static func memoKey(namespace: String, key: [String]) -> String {
+        var b = ActionKeyBuilder(domain: "contrast-pipe/memo/v1")
+        b.add(namespace)
+        for k in key { b.add(k) }
+        return b.finish()
+    }
+
+    /// Loads the stored results for many keys with a few queries, so that the `memoized` calls that follow
+    /// are answered from memory (a stage with thousands of sub-results calls this first).
+    public func prefetchMemos(namespace: String, keys: [[String]]) throws {
+        let memoKeys = keys.map { Self.memoKey(namespace: namespace, key: $0) }
+        for (key, (digest, bytes)) in try store.memos(memoKeys) {
+            pendingMemos.prefetched(key, bytes)
+            pendingMemos.used(digest)
+        }
+    }
+
     /// Writes the memo entries computed so far (the runner calls this when the stage returns).
     public func flushMemos() throws {
         let entries = pendingMemos.drain()
         if !entries.isEmpty { try store.putMemos(entries) }
+        try store.touch(pendingMemos.drainUsed())
     }
 }
 
 /// Memo results waiting to be written.
 final class MemoBuffer: Sendable {
     private let entries = Mutex<[String: [UInt8]]>([:])
+    private let hits = Mutex<[String]>([])
+    private let loaded = Mutex<[String: [UInt8]]>([:])
+
+    func prefetched(_ key: String, _ bytes: [UInt8]) { loaded.withLock { $0[key] = bytes } }
+    func prefetch(_ key: String) -> [UInt8]? { loaded.withLock { $0[key] } }
+
+    func used(_ digest: String) { hits.withLock { $0.append(digest) } }
+    func drainUsed() -> [String] {
+        hits.withLock { h in
+            let out = h
+            h = []
+            return out
+        }
+    }
 
     func get(_ key: String) -> [UInt8]? { entries.withLock { $0[key] } }
     func put(_ key: String, _ bytes: [UInt8]) { entries.withLock { $0[key] = bytes } }

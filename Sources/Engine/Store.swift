@@ -184,9 +184,6 @@ public final class Store: Sendable {
         let data: [UInt8]? = try withDatabase { db in
             var data: [UInt8]?
             try db.query("SELECT data FROM blobs WHERE digest=?", [.text(digest)]) { data = $0.blob(0) }
-            if data != nil {
-                try db.run("UPDATE blobs SET last_used=? WHERE digest=?", [.integer(Store.now()), .text(digest)])
-            }
             return data
         }
         guard let data else { throw .missingBlob(digest: digest) }
@@ -260,6 +257,40 @@ public final class Store: Sendable {
             try db.query("SELECT digest FROM memo WHERE key=?", [.text(key)]) { digest = $0.text(0) }
             return digest
         }
+    }
+
+    /// Marks blobs as used now (for `cache gc`'s least-recently-used order), in one transaction.
+    public func touch(_ digests: [String]) throws(StoreError) {
+        guard !digests.isEmpty else { return }
+        let now = Store.now()
+        try withDatabase { db in
+            try db.transaction {
+                for d in digests { try db.run("UPDATE blobs SET last_used=? WHERE digest=?", [.integer(now), .text(d)]) }
+            }
+        }
+    }
+
+    /// Looks up many memo keys at once: key → (digest, verified bytes); absent or corrupt entries are left out.
+    public func memos(_ keys: [String]) throws(StoreError) -> [String: (String, [UInt8])] {
+        var found: [String: (String, [UInt8])] = [:]
+        try withDatabase { db in
+            try db.transaction {
+                var start = 0
+                while start < keys.count {
+                    let chunk = Array(keys[start..<min(start + 400, keys.count)])
+                    start += chunk.count
+                    let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                    try db.query(
+                        "SELECT m.key, m.digest, b.data FROM memo m JOIN blobs b ON b.digest = m.digest WHERE m.key IN (\(placeholders))",
+                        chunk.map { .text($0) }
+                    ) { row in
+                        guard let key = row.text(0), let digest = row.text(1), let data = row.blob(2) else { return }
+                        found[key] = (digest, data)
+                    }
+                }
+            }
+        }
+        return found.filter { SHA256.hash($0.value.1).hex == $0.value.0 }
     }
 
     /// Stores many memoized sub-results in one transaction.

@@ -164,11 +164,16 @@ public struct GenerateStage: Stage {
         }
         var rendered: [String] = []
         var workloads: [RenderedDocument] = []
+        var split: [(file: String, documents: [(String, Int)])] = []
         for file in resourceFiles {
-            let text = try PatchStage.readText(context.path(file), name: file)
+            split.append((file, Self.splitDocuments(try PatchStage.readText(context.path(file), name: file))))
+        }
+        try context.prefetchMemos(
+            namespace: "generate.document", keys: split.flatMap { $0.documents.map { settings + [$0.0] } })
+        for (file, documents) in split {
             // Documents are memoized one by one, keyed by their exact text: editing one Deployment re-renders
             // that document only (and recomputes its policy), however large the input.
-            for (docText, firstLine) in Self.splitDocuments(text) {
+            for (docText, firstLine) in documents {
                 let bytes = try await context.memoized(namespace: "generate.document", key: settings + [docText]) {
                     try await renderDocument(docText, file: file, firstLine: firstLine, context).encoded
                 }
@@ -208,7 +213,12 @@ public struct GenerateStage: Stage {
     /// Streams with directives (`%YAML`) are kept whole.
     static func splitDocuments(_ text: String) -> [(String, Int)] {
         let bytes = Array(text.utf8)
-        if bytes.first == UInt8(ascii: "%") || text.contains("\n%") { return [(text, 1)] }
+        var hasDirective = bytes.first == UInt8(ascii: "%")
+        for i in 1..<max(bytes.count, 1) where bytes[i] == UInt8(ascii: "%") && bytes[i - 1] == 10 {
+            hasDirective = true
+            break
+        }
+        if hasDirective { return [(text, 1)] }
         var out: [(String, Int)] = []
         var docStart = 0  // byte offset where the current document's text starts
         var docLine = 1

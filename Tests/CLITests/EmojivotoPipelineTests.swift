@@ -12,7 +12,7 @@ import YAML
 
     func copy() throws -> TempDir {
         let dir = try TempDir()
-        for item in ["contrast.pipeline.yaml", "mirror", "patches", "snphost-tcb.txt"] {
+        for item in ["contrast.pipeline.yaml", "cluster.pipeline.yaml", "mirror", "patches", "snphost-tcb.txt"] {
             try FileManager.default.copyItem(atPath: "\(Self.source)/\(item)", toPath: "\(dir.path)/\(item)")
         }
         // The copy keeps its cache inside itself.
@@ -30,7 +30,7 @@ import YAML
         let dir = try copy()
         let first = try CLI.run(["run", "--json"], in: dir.path)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
-        #expect(summary(first)["ran"] as? Int == 6)
+        #expect(summary(first)["ran"] as? Int == 7)
 
         // Every annotation decodes to a TOML document whose sha256 is a Policies key; the manifest validates.
         let manifest = try Manifest(json: Array(dir.read("deployment/manifest.json")!.utf8))
@@ -62,6 +62,16 @@ import YAML
         let second = try CLI.run(["run", "--json"], in: dir.path)
         #expect(summary(second)["ran"] as? Int == 0)
         #expect(try CLI.run(["check"], in: dir.path).status == 0)
+        // The declarative variant makes the same changes as the seed's diffs.
+        let declarative = try KubeDocuments(yaml: dir.read("build/emojivoto-demo.declarative.yml")!, file: "d.yml")
+        let diffed = try KubeDocuments(yaml: dir.read("build/emojivoto-demo.yml")!, file: "p.yml")
+        for (a, b) in zip(declarative.resources, diffed.resources) where a.hasPodSpec {
+            #expect(a.podSpec?["runtimeClassName"] == b.podSpec?["runtimeClassName"])
+            #expect(a.podAnnotations == b.podAnnotations)
+            #expect(a.podSpec?["containers"]?.items?[0]["resources"] == b.podSpec?["containers"]?.items?[0]["resources"])
+        }
+        // The cluster variant loads and has the kubectl stages.
+        #expect(try CLI.run(["graph", "-f", "cluster.pipeline.yaml"], in: dir.path).stdout.contains("\"apply-runtime\" -> \"apply\""))
 
         // Upstream changes the web image: re-pin the download, and only web's policy is recomputed.
         let gitops = dir.path + "/gitops"
@@ -84,7 +94,7 @@ import YAML
         #expect(counters["generate.policy.hit"] == nil)
         #expect(counters["generate.document.miss"] == 1)
         #expect(counters["generate.document.hit"] == 13)
-        #expect(summary(third)["ran"] as? Int == 4)  // fetch-demo, patch, generate, apply
+        #expect(summary(third)["ran"] as? Int == 5)  // fetch-demo, patch, patch-declarative, generate, apply
         let after = try FileManager.default.contentsOfDirectory(atPath: gitops).sorted().map {
             ($0, try FileManager.default.attributesOfItem(atPath: "\(gitops)/\($0)")[.systemFileNumber] as? Int)
         }

@@ -98,3 +98,41 @@ import Testing
         #expect(dir.read("genpolicy.argv")?.split(separator: "\n").count == 1)
     }
 }
+
+@Suite struct GitOpsTests {
+    func git(_ args: [String], in dir: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func writesPerObjectFilesPrunesAndCommits() throws {
+        let dir = try TempDir()
+        _ = try git(["init", "-q"], in: dir.path)
+        _ = try git(["config", "user.email", "ci@example.com"], in: dir.path)
+        _ = try git(["config", "user.name", "CI"], in: dir.path)
+        try dir.write("res.yml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: prod}\n")
+        try dir.write("gitops/unrelated.txt", "kept\n")
+        try dir.write(
+            "contrast.pipeline.yaml",
+            "version: 1\nname: g\nstages:\n  apply:\n    apply: {inputs: [res.yml], directory: gitops, git-commit: true}\n")
+        #expect(try CLI.run(["run"], in: dir.path).status == 0)
+        #expect(dir.read("gitops/configmap-default-a.yaml") == "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+        #expect(dir.read("gitops/configmap-prod-b.yaml") != nil)
+        #expect(try git(["log", "--format=%B", "-1"], in: dir.path).contains("added gitops/configmap-default-a.yaml"))
+        // b disappears upstream: its file is pruned, the unrelated file stays, and the change is committed.
+        try dir.write("res.yml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+        #expect(try CLI.run(["run"], in: dir.path).status == 0)
+        #expect(dir.read("gitops/configmap-prod-b.yaml") == nil)
+        #expect(dir.read("gitops/unrelated.txt") == "kept\n")
+        #expect(try git(["log", "--format=%B", "-1"], in: dir.path).contains("removed gitops/configmap-prod-b.yaml"))
+    }
+}

@@ -36,6 +36,8 @@ let package = Package(
         // Contrast formats: manifest.json, initdata, service-mesh annotations, workload injection, policies.
         .target(
             name: "Contrast", dependencies: ["Kube", "YAML", "Crypto", "Compression"], swiftSettings: strictSettings),
+        // SEV-SNP and TDX evidence parsing and verification.
+        .target(name: "Attestation", dependencies: ["Crypto"], swiftSettings: strictSettings),
         // Unified diffs (git-apply semantics) and declarative pod-spec transforms.
         .target(name: "Patching", dependencies: ["Kube", "YAML"], swiftSettings: strictSettings),
         // Stage types (one file each) and their registry.
@@ -60,6 +62,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ContrastTests", dependencies: ["Contrast", "Kube", "YAML", "Crypto"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AttestationTests", dependencies: ["Attestation", "Crypto"], exclude: ["Fixtures"],
+            swiftSettings: strictSettings),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Kube", "YAML"], swiftSettings: strictSettings),
         .testTarget(
             name: "CLITests",

@@ -1,3 +1,4 @@
+import Foundation
 public import Crypto
 
 /// One named check and its outcome.
@@ -31,6 +32,8 @@ public struct SNPVerifier {
     public var chain: [Certificate]
     /// Reject reports whose guest policy allows debugging.
     public var forbidDebug = true
+    /// The time at which certificates must be valid (seconds since 1970); nil = now.
+    public var at: Int64?
 
     /// Creates a verifier trusting `chain`.
     public init(chain: [Certificate]) {
@@ -54,6 +57,17 @@ public struct SNPVerifier {
         } else {
             v.add("certificate chain", false, "need intermediate and root certificates")
         }
+        let now = at ?? Int64(time(nil))
+        for (label, cert) in [("leaf", leaf)] + zip(["intermediate", "root"], chain).map({ ($0, $1) }) {
+            guard let validity = cert.validity else {
+                v.add("\(label) certificate validity", false, "unreadable validity")
+                continue
+            }
+            let valid = validity.notBefore <= now && now <= validity.notAfter
+            v.add(
+                "\(label) certificate valid at the verification time", valid,
+                valid ? "" : "\(cert.subjectCommonName ?? "?") is valid \(Self.date(validity.notBefore)) – \(Self.date(validity.notAfter))")
+        }
         let isVLEK = leaf.subjectCommonName == "SEV-VLEK"
         v.add(
             "signing key type matches the certificate", report.signingKey == (isVLEK ? 1 : 0),
@@ -74,6 +88,15 @@ public struct SNPVerifier {
         }
         if forbidDebug { v.add("guest policy forbids debugging", !report.debugAllowed, "POLICY bit 19") }
         return v
+    }
+}
+
+extension SNPVerifier {
+    static func date(_ seconds: Int64) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return String(format: "%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
     }
 }
 

@@ -109,3 +109,52 @@ enum Fixture {
         #expect(errors > 1900)
     }
 }
+
+@Suite struct SNPVectorTests {
+    func chain(_ name: String) throws -> [Certificate] { try Certificate.pemChain(try Fixture.bytes("amd-ca/\(name)")) }
+
+    @Test func vlekReportVerifiesInsideTheValidityWindowOnly() throws {
+        let r = try SNPReport(try Fixture.bytes("trustee_milan_v3_vlek_report.bin"))
+        #expect(r.version == 3 && r.vmpl == 1 && r.signingKey == 1 && r.platformInfo == 0x27 && r.product == .milan)
+        #expect(r.chipID.allSatisfy { $0 == 0 })
+        #expect((r.reportedTCB.bootloader, r.reportedTCB.snp, r.reportedTCB.microcode) == (4, 24, 217))
+        let vlek = try Certificate(der: try Fixture.bytes("trustee_milan_vlek.der"))
+        var v = SNPVerifier(chain: try chain("ask_ark_milan_vlek.pem"))
+        v.at = 1_748_736_000  // 2025-06-01
+        #expect(v.verify(r, leaf: vlek).accepted, "\(v.verify(r, leaf: vlek).failures)")
+        v.at = 1_796_342_400  // 2026-12-04
+        let expired = v.verify(r, leaf: vlek)
+        #expect(expired.failures.map(\.name) == ["leaf certificate valid at the verification time"])
+        #expect(expired.failures[0].detail == "SEV-VLEK is valid 2024-12-10 – 2025-12-10")
+        var wrongChain = SNPVerifier(chain: try chain("ask_ark_milan.pem"))
+        wrongChain.at = 1_748_736_000
+        #expect(wrongChain.verify(r, leaf: vlek).failures.map(\.name) == ["leaf signed by intermediate"])
+    }
+
+    @Test func azureGenoaV3() throws {
+        let r = try SNPReport(try Fixture.bytes("azure_genoa_v3_report.bin"))
+        #expect(r.product == .genoa && r.guestSVN == 0x1000b && r.platformInfo == 0x24)
+        #expect((r.reportedTCB.bootloader, r.reportedTCB.snp, r.reportedTCB.microcode) == (10, 23, 84))
+        let vcek = try Certificate.pemChain(try Fixture.bytes("azure_genoa_vcek.pem"))[0]
+        let verdict = SNPVerifier(chain: try chain("ask_ark_genoa.pem")).verify(r, leaf: vcek)
+        #expect(verdict.accepted, "\(verdict.failures)")
+    }
+
+    @Test func turinVCEKExtensionsAndChain() throws {
+        let vcek = try Certificate(der: try Fixture.bytes("virtee_turin_vcek.der"))
+        let ext = VCEKExtensions(vcek)
+        #expect(ext.productName == "Turin" && ext.fmc == 0 && ext.ucode == 9 && ext.bl == 0)
+        #expect(ext.hwID.map(Fixture.hex) == "1e550a8ee5cf9f4d")
+        let c = try chain("ask_ark_turin_vcek.pem")
+        #expect(vcek.isSigned(by: c[0]) && c[0].isSigned(by: c[1]) && c[1].isSigned(by: c[1]))
+    }
+
+    @Test func badSignatureVCEKsDoNotChain() throws {
+        let ask = try chain("ask_ark_milan.pem")[0]
+        for name in ["trustee_negative_vcek_badsig_legacy_hwid.der", "trustee_negative_vcek_badsig_octetstring_hwid.der"] {
+            let cert = try Certificate(der: try Fixture.bytes(name))
+            #expect(!cert.isSigned(by: ask))
+            #expect(VCEKExtensions(cert).hwID == Array(0..<64))
+        }
+    }
+}

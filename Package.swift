@@ -46,7 +46,7 @@ let package = Package(
         // The command-line tool.
         .executableTarget(
             name: "contrast-pipe",
-            dependencies: ["Engine", "Stages", "YAML", "Patching", "Kube"],
+            dependencies: ["Engine", "Stages", "YAML", "Patching", "Kube", "Attestation", "Crypto"],
             swiftSettings: strictSettings
         ),
 

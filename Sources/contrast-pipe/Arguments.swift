@@ -26,10 +26,15 @@ struct Arguments {
     var fuzz: Int?
     var output: String?
     var referenceValues: String?
+    var snpReport: String?
+    var certificate: String?
+    var chain: String?
+    var product: String?
+    var at: String?
     var manifest: String?
 
     /// Commands that take a sub-command word.
-    static let commandsWithSub: Set<String> = ["cache"]
+    static let commandsWithSub: Set<String> = ["cache", "evidence"]
 
     init(_ argv: [String]) throws(UsageError) {
         var i = 0
@@ -85,6 +90,11 @@ struct Arguments {
                 fuzz = n
             case "-o", "--output": output = try take()
             case "--reference-values": referenceValues = try take()
+            case "--snp-report": snpReport = try take()
+            case "--cert": certificate = try take()
+            case "--chain": chain = try take()
+            case "--product": product = try take()
+            case "--at": at = try take()
             case "-m", "--manifest": manifest = try take()
             case "-h", "--help": help = true
             default:

@@ -56,9 +56,11 @@ enum CLI {
                 return try Commands.patch(args)
             case "generate":
                 return try await Commands.generate(args)
+            case "evidence":
+                return try EvidenceCommand.run(args)
             default:
                 var message = "unknown command '\(command)'"
-                let known = ["run", "plan", "check", "graph", "explain", "cache", "patch", "generate", "version", "help"]
+                let known = ["run", "plan", "check", "graph", "explain", "cache", "patch", "generate", "evidence", "version", "help"]
                 if let s = Suggest.closest(to: command, among: known) { message += " (did you mean '\(s)'?)" }
                 throw UsageError(message: message)
             }

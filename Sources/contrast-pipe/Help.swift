@@ -18,6 +18,8 @@ enum Help {
                                 apply unified diffs to a file (no pipeline needed)
           generate --reference-values PLATFORM PATH...
                                 contrast generate, standalone (no pipeline needed)
+          evidence verify --snp-report F --cert C
+                                verify SEV-SNP attestation evidence
           version               print the version
           help [COMMAND]        show help for a command
 
@@ -111,6 +113,17 @@ enum Help {
             rewritten in place; with -o all resources go to OUT. Keys are created next to the manifest.
             PLATFORM: metal-qemu-snp (simulated reference values), metal-qemu-snp-gpu, metal-qemu-tdx(-gpu)
             (these need an existing manifest with reference values).
+            """,
+        "evidence": """
+            Usage: contrast-pipe evidence verify --snp-report FILE --cert VCEK_OR_VLEK [--chain ASK_ARK_PEM]
+                                                 [--product milan|genoa|turin] [--at RFC3339_TIME] [--json]
+
+            Parses an SEV-SNP attestation report and checks it: the ECDSA P-384 signature with the VCEK or VLEK
+            (DER or PEM), the certificate chain to the AMD root (the pinned ARK for the product unless --chain
+            gives an ASK/ASVK + ARK bundle), certificate validity at --at (default now), the certificate's TCB
+            and hardware-ID extensions against the report, and the default policy (debug forbidden). Prints
+            the fields and every check. Exit 0 accepted, 1 rejected, 2 unreadable input.
+            (TDX quotes and reference-value policies are not implemented yet.)
             """,
         "version": "Usage: contrast-pipe version\n\nPrints the version.",
         "help": "Usage: contrast-pipe help [COMMAND]\n\nShows help for a command.",

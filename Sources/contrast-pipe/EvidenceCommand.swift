@@ -1,0 +1,82 @@
+import Attestation
+import Crypto
+import Engine
+import Foundation
+
+/// `contrast-pipe evidence verify`.
+enum EvidenceCommand {
+    static func run(_ args: Arguments) throws -> Int32 {
+        guard args.command.dropFirst().first == "verify" else {
+            throw UsageError(message: "evidence needs a subcommand: verify")
+        }
+        guard let reportPath = args.snpReport else {
+            throw UsageError(message: "evidence verify needs --snp-report FILE (TDX quotes are not supported yet)")
+        }
+        guard let certPath = args.certificate else { throw UsageError(message: "evidence verify needs --cert FILE") }
+        func read(_ path: String) throws -> [UInt8] {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw UsageError(message: "cannot read \(path)")
+            }
+            return [UInt8](data)
+        }
+        var product: SNPReport.Product?
+        if let p = args.product {
+            guard let parsed = SNPReport.Product(rawValue: p.prefix(1).uppercased() + p.dropFirst().lowercased()) else {
+                throw UsageError(message: "unknown product '\(p)' (milan, genoa or turin)")
+            }
+            product = parsed
+        }
+        let report: SNPReport
+        let leaf: Certificate
+        var chain: [Certificate]
+        do {
+            report = try SNPReport(try read(reportPath), product: product)
+            let certBytes = try read(certPath)
+            leaf = certBytes.starts(with: Array("-----".utf8))
+                ? try Certificate.pemChain(certBytes)[0] : try Certificate(der: certBytes)
+            if let chainPath = args.chain {
+                chain = try Certificate.pemChain(try read(chainPath))
+            } else {
+                guard let pinned = AMDRoots.chain(report.product, vlek: leaf.subjectCommonName == "SEV-VLEK") else {
+                    throw UsageError(message: "the built-in AMD chain for \(report.product.rawValue) does not match its pin")
+                }
+                chain = pinned
+            }
+        } catch let e as UsageError {
+            throw e
+        } catch {
+            Output.err("contrast-pipe: unreadable evidence: \(error)")
+            return 2
+        }
+        var verifier = SNPVerifier(chain: chain)
+        if let at = args.at {
+            let formatter = ISO8601DateFormatter()
+            guard let date = formatter.date(from: at) else { throw UsageError(message: "--at needs an RFC 3339 time, got '\(at)'") }
+            verifier.at = Int64(date.timeIntervalSince1970)
+        }
+        let verdict = verifier.verify(report, leaf: leaf)
+        let hex: ([UInt8]) -> String = { Digest(bytes: $0).hex }
+        let fields: [(String, String)] = [
+            ("version", "\(report.version)"), ("product", report.product.rawValue), ("guest_svn", "\(report.guestSVN)"),
+            ("policy", "0x" + String(report.policy, radix: 16) + " (ABI \(report.abi.major).\(report.abi.minor), debug \(report.debugAllowed ? "allowed" : "forbidden"))"),
+            ("vmpl", "\(report.vmpl)"), ("signing_key", report.signingKey == 1 ? "VLEK" : "VCEK"),
+            ("measurement", hex(report.measurement)), ("host_data", hex(report.hostData)),
+            ("report_data", hex(report.reportData)), ("chip_id", hex(report.chipID)),
+            ("reported_tcb", "bl=\(report.reportedTCB.bootloader) tee=\(report.reportedTCB.tee) snp=\(report.reportedTCB.snp) ucode=\(report.reportedTCB.microcode)"),
+        ]
+        if args.json {
+            JSONReporter.emit([
+                "accepted": verdict.accepted, "fields": Dictionary(uniqueKeysWithValues: fields),
+                "checks": verdict.checks.map { ["name": $0.name, "passed": $0.passed, "detail": $0.detail] as [String: Any] },
+            ])
+        } else {
+            for (k, v) in fields { Output.out("\(k.padding(toLength: 13, withPad: " ", startingAt: 0)) \(v)") }
+            Output.out("")
+            for c in verdict.checks {
+                Output.out("\(c.passed ? "ok  " : "FAIL") \(c.name)\(c.detail.isEmpty ? "" : " — \(c.detail)")")
+            }
+            Output.out(verdict.accepted ? "ACCEPTED" : "REJECTED: \(verdict.failures.count) check(s) failed")
+        }
+        return verdict.accepted ? 0 : 1
+    }
+}

@@ -158,3 +158,15 @@ enum Fixture {
         }
     }
 }
+
+@Suite struct AMDRootsTests {
+    @Test(arguments: [SNPReport.Product.milan, .genoa, .turin])
+    func pinnedChainsVerify(product: SNPReport.Product) throws {
+        for vlek in [false, true] {
+            let chain = try #require(AMDRoots.chain(product, vlek: vlek))
+            #expect(chain[1].subjectCommonName == "ARK-\(product.rawValue)")
+            #expect(chain[0].subjectCommonName == (vlek ? "SEV-VLEK-\(product.rawValue)" : "SEV-\(product.rawValue)"))
+            #expect(chain[0].isSigned(by: chain[1]) && chain[1].isSigned(by: chain[1]))
+        }
+    }
+}

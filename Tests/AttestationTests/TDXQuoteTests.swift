@@ -1,0 +1,43 @@
+import Attestation
+import Crypto
+import Foundation
+import Testing
+
+@Suite struct TDXQuoteTests {
+    @Test(arguments: [
+        ("gotdx_spr_e4_quote_v4.dat", UInt16(4), "6363b8043668a3ad953278e10389574d326c6749fb78aa810ecd9336923db86f22fc00b8dcd404bc10d5e119d7215cbb", Int64(1_688_169_600)),
+        ("gotdx_quote_v5_sample.dat", UInt16(5), "7348651a34b2d2d3462822e3a750ec6110125f36757c78480bbfc69cc0d21fb001a1ced3ee19747dda8f750c3bc8f876", Int64(1_770_076_800)),
+        ("gotdx_gcp_cos113_quote_v4.dat", UInt16(4), "dae67181d3d65e073ad8f95b7907d5e927bfe9761c9ff3e9b89734a45d8954dba41394c7717cb2735396c1d04231f94a", Int64(1_735_689_600)),
+    ])
+    func realQuotesVerify(file: String, version: UInt16, mrtd: String, at: Int64) throws {
+        let quote = try TDXQuote(try Fixture.bytes(file))
+        #expect(quote.version == version)
+        #expect(Fixture.hex(quote.mrTD) == mrtd)
+        #expect(!quote.debug)
+        var v = TDXVerifier()
+        v.at = at
+        let verdict = v.verify(quote)
+        #expect(verdict.accepted, "\(verdict.failures)")
+    }
+
+    @Test func flippedReportDataBreaksTheSignature() throws {
+        var bytes = try Fixture.bytes("gotdx_spr_e4_quote_v4.dat")
+        bytes[0x30 + 0x208] ^= 1
+        var v = TDXVerifier()
+        v.at = 1_688_169_600
+        #expect(v.verify(try TDXQuote(bytes)).failures.map(\.name) == ["quote signature (ECDSA P-256, SHA-256)"])
+    }
+
+    @Test func truncatedAndRandomQuotesAreErrors() throws {
+        let good = try Fixture.bytes("gotdx_spr_e4_quote_v4.dat")
+        for n in stride(from: 0, to: 1500, by: 7) {
+            #expect((try? TDXQuote(Array(good.prefix(n)))) == nil)
+        }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<1000 {
+            var bytes = good
+            for _ in 0..<8 { bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
+            _ = try? TDXQuote(bytes)  // must not crash
+        }
+    }
+}

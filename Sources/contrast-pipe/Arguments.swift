@@ -27,6 +27,7 @@ struct Arguments {
     var output: String?
     var referenceValues: String?
     var snpReport: String?
+    var tdxQuote: String?
     var certificate: String?
     var chain: String?
     var product: String?
@@ -91,6 +92,7 @@ struct Arguments {
             case "-o", "--output": output = try take()
             case "--reference-values": referenceValues = try take()
             case "--snp-report": snpReport = try take()
+            case "--tdx-quote": tdxQuote = try take()
             case "--cert": certificate = try take()
             case "--chain": chain = try take()
             case "--product": product = try take()

@@ -9,16 +9,45 @@ enum EvidenceCommand {
         guard args.command.dropFirst().first == "verify" else {
             throw UsageError(message: "evidence needs a subcommand: verify")
         }
-        guard let reportPath = args.snpReport else {
-            throw UsageError(message: "evidence verify needs --snp-report FILE (TDX quotes are not supported yet)")
-        }
-        guard let certPath = args.certificate else { throw UsageError(message: "evidence verify needs --cert FILE") }
         func read(_ path: String) throws -> [UInt8] {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw UsageError(message: "cannot read \(path)")
             }
             return [UInt8](data)
         }
+        let at = try args.at.map { text throws -> Int64 in
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw UsageError(message: "--at needs an RFC 3339 time, got '\(text)'")
+            }
+            return Int64(date.timeIntervalSince1970)
+        }
+        if let quotePath = args.tdxQuote {
+            let quote: TDXQuote
+            do {
+                quote = try TDXQuote(try read(quotePath))
+            } catch let e as UsageError {
+                throw e
+            } catch {
+                Output.err("contrast-pipe: unreadable evidence: \(error)")
+                return 2
+            }
+            var verifier = TDXVerifier()
+            verifier.at = at
+            let hex: ([UInt8]) -> String = { Digest(bytes: $0).hex }
+            return Self.report(
+                verifier.verify(quote),
+                fields: [
+                    ("version", "\(quote.version)"), ("body", quote.bodyType == 3 ? "TDX 1.5" : "TDX 1.0"),
+                    ("mr_td", hex(quote.mrTD)), ("mr_seam", hex(quote.mrSeam)), ("mr_config_id", hex(quote.mrConfigID)),
+                    ("rtmr0", hex(quote.rtmrs[0])), ("rtmr1", hex(quote.rtmrs[1])), ("rtmr2", hex(quote.rtmrs[2])),
+                    ("rtmr3", hex(quote.rtmrs[3])), ("td_attributes", "0x" + String(quote.tdAttributes, radix: 16)),
+                    ("xfam", "0x" + String(quote.xfam, radix: 16)), ("report_data", hex(quote.reportData)),
+                ], json: args.json)
+        }
+        guard let reportPath = args.snpReport else {
+            throw UsageError(message: "evidence verify needs --snp-report FILE or --tdx-quote FILE")
+        }
+        guard let certPath = args.certificate else { throw UsageError(message: "evidence verify needs --cert FILE") }
         var product: SNPReport.Product?
         if let p = args.product {
             guard let parsed = SNPReport.Product(rawValue: p.prefix(1).uppercased() + p.dropFirst().lowercased()) else {
@@ -49,11 +78,7 @@ enum EvidenceCommand {
             return 2
         }
         var verifier = SNPVerifier(chain: chain)
-        if let at = args.at {
-            let formatter = ISO8601DateFormatter()
-            guard let date = formatter.date(from: at) else { throw UsageError(message: "--at needs an RFC 3339 time, got '\(at)'") }
-            verifier.at = Int64(date.timeIntervalSince1970)
-        }
+        verifier.at = at
         let verdict = verifier.verify(report, leaf: leaf)
         let hex: ([UInt8]) -> String = { Digest(bytes: $0).hex }
         let fields: [(String, String)] = [
@@ -64,7 +89,12 @@ enum EvidenceCommand {
             ("report_data", hex(report.reportData)), ("chip_id", hex(report.chipID)),
             ("reported_tcb", "bl=\(report.reportedTCB.bootloader) tee=\(report.reportedTCB.tee) snp=\(report.reportedTCB.snp) ucode=\(report.reportedTCB.microcode)"),
         ]
-        if args.json {
+        return Self.report(verdict, fields: fields, json: args.json)
+    }
+
+    /// Prints the fields and every check; 0 when accepted, 1 when rejected.
+    static func report(_ verdict: Verdict, fields: [(String, String)], json: Bool) -> Int32 {
+        if json {
             JSONReporter.emit([
                 "accepted": verdict.accepted, "fields": Dictionary(uniqueKeysWithValues: fields),
                 "checks": verdict.checks.map { ["name": $0.name, "passed": $0.passed, "detail": $0.detail] as [String: Any] },

@@ -117,13 +117,16 @@ enum Help {
         "evidence": """
             Usage: contrast-pipe evidence verify --snp-report FILE --cert VCEK_OR_VLEK [--chain ASK_ARK_PEM]
                                                  [--product milan|genoa|turin] [--at RFC3339_TIME] [--json]
+                   contrast-pipe evidence verify --tdx-quote FILE [--at RFC3339_TIME] [--json]
 
             Parses an SEV-SNP attestation report and checks it: the ECDSA P-384 signature with the VCEK or VLEK
             (DER or PEM), the certificate chain to the AMD root (the pinned ARK for the product unless --chain
             gives an ASK/ASVK + ARK bundle), certificate validity at --at (default now), the certificate's TCB
             and hardware-ID extensions against the report, and the default policy (debug forbidden). Prints
             the fields and every check. Exit 0 accepted, 1 rejected, 2 unreadable input.
-            (TDX quotes and reference-value policies are not implemented yet.)
+            TDX: the quote signature, the PCK chain to the pinned Intel SGX Root CA, the QE report signature
+            and its binding of the attestation key, certificate validity, and debug forbidden.
+            (Collateral (TCB info, QE identity) and reference-value policies are not implemented yet.)
             """,
         "version": "Usage: contrast-pipe version\n\nPrints the version.",
         "help": "Usage: contrast-pipe help [COMMAND]\n\nShows help for a command.",

@@ -28,6 +28,10 @@ import Testing
              "--at", "2025-06-01T00:00:00Z"],
             in: dir.path)
         #expect(earlier.status == 0)
+        let tdx = try CLI.run(
+            ["evidence", "verify", "--tdx-quote", "\(f)/gotdx_spr_e4_quote_v4.dat", "--at", "2023-07-01T00:00:00Z"], in: dir.path)
+        #expect(tdx.status == 0, "\(tdx.stdout)")
+        #expect(tdx.stdout.contains("ok   QE report data binds the attestation key"))
         try dir.write("short.bin", "not a report")
         let unreadable = try CLI.run(["evidence", "verify", "--snp-report", "short.bin", "--cert", "\(f)/gosev_milan_v2_vcek.der"], in: dir.path)
         #expect(unreadable.status == 2)

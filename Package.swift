@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "Contrast", dependencies: ["Kube", "YAML", "Crypto", "Compression"], swiftSettings: strictSettings),
         // SEV-SNP and TDX evidence parsing and verification.
-        .target(name: "Attestation", dependencies: ["Crypto"], swiftSettings: strictSettings),
+        .target(name: "Attestation", dependencies: ["Crypto", "Contrast"], swiftSettings: strictSettings),
         // Unified diffs (git-apply semantics) and declarative pod-spec transforms.
         .target(name: "Patching", dependencies: ["Kube", "YAML"], swiftSettings: strictSettings),
         // Stage types (one file each) and their registry.

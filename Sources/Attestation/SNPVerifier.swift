@@ -15,12 +15,16 @@ public struct Check: Sendable, Equatable {
 public struct Verdict: Sendable, Equatable {
     /// All checks, in the order they ran.
     public var checks: [Check] = []
+
+    /// An empty verdict.
+    public init() {}
     /// True when every check passed.
     public var accepted: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
     /// The failed checks.
     public var failures: [Check] { checks.filter { !$0.passed } }
 
-    mutating func add(_ name: String, _ passed: Bool, _ detail: String = "") {
+    /// Records a check.
+    public mutating func add(_ name: String, _ passed: Bool, _ detail: String = "") {
         checks.append(Check(name: name, passed: passed, detail: detail))
     }
 }

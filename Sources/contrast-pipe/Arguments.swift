@@ -28,6 +28,7 @@ struct Arguments {
     var referenceValues: String?
     var snpReport: String?
     var tdxQuote: String?
+    var reportData: String?
     var certificate: String?
     var chain: String?
     var product: String?
@@ -93,6 +94,7 @@ struct Arguments {
             case "--reference-values": referenceValues = try take()
             case "--snp-report": snpReport = try take()
             case "--tdx-quote": tdxQuote = try take()
+            case "--report-data": reportData = try take()
             case "--cert": certificate = try take()
             case "--chain": chain = try take()
             case "--product": product = try take()

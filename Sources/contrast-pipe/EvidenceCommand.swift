@@ -1,4 +1,5 @@
 import Attestation
+import Contrast
 import Crypto
 import Engine
 import Foundation
@@ -21,6 +22,18 @@ enum EvidenceCommand {
             }
             return Int64(date.timeIntervalSince1970)
         }
+        var policy: ReferenceValuePolicy?
+        if let path = args.referenceValues {
+            do {
+                policy = try ReferenceValuePolicy(json: try read(path))
+            } catch let e as UsageError {
+                throw e
+            } catch {
+                Output.err("contrast-pipe: unreadable reference values \(path): \(error)")
+                return 2
+            }
+            policy?.expectedReportData = args.reportData
+        }
         if let quotePath = args.tdxQuote {
             let quote: TDXQuote
             do {
@@ -33,9 +46,11 @@ enum EvidenceCommand {
             }
             var verifier = TDXVerifier()
             verifier.at = at
+            var verdict = verifier.verify(quote)
+            if let policy { verdict.checks += policy.check(quote).checks }
             let hex: ([UInt8]) -> String = { Digest(bytes: $0).hex }
             return Self.report(
-                verifier.verify(quote),
+                verdict,
                 fields: [
                     ("version", "\(quote.version)"), ("body", quote.bodyType == 3 ? "TDX 1.5" : "TDX 1.0"),
                     ("mr_td", hex(quote.mrTD)), ("mr_seam", hex(quote.mrSeam)), ("mr_config_id", hex(quote.mrConfigID)),
@@ -79,7 +94,10 @@ enum EvidenceCommand {
         }
         var verifier = SNPVerifier(chain: chain)
         verifier.at = at
-        let verdict = verifier.verify(report, leaf: leaf)
+        // With reference values, their GuestPolicy decides about debugging.
+        if let policy, policy.snp.contains(where: { $0["GuestPolicy"]?["Debug"] == .bool(true) }) { verifier.forbidDebug = false }
+        var verdict = verifier.verify(report, leaf: leaf)
+        if let policy { verdict.checks += policy.check(report).checks }
         let hex: ([UInt8]) -> String = { Digest(bytes: $0).hex }
         let fields: [(String, String)] = [
             ("version", "\(report.version)"), ("product", report.product.rawValue), ("guest_svn", "\(report.guestSVN)"),

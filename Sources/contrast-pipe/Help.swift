@@ -117,7 +117,9 @@ enum Help {
         "evidence": """
             Usage: contrast-pipe evidence verify --snp-report FILE --cert VCEK_OR_VLEK [--chain ASK_ARK_PEM]
                                                  [--product milan|genoa|turin] [--at RFC3339_TIME] [--json]
+                                                 [--reference-values JSON] [--report-data HEX]
                    contrast-pipe evidence verify --tdx-quote FILE [--at RFC3339_TIME] [--json]
+                                                 [--reference-values JSON] [--report-data HEX]
 
             Parses an SEV-SNP attestation report and checks it: the ECDSA P-384 signature with the VCEK or VLEK
             (DER or PEM), the certificate chain to the AMD root (the pinned ARK for the product unless --chain
@@ -126,7 +128,10 @@ enum Help {
             the fields and every check. Exit 0 accepted, 1 rejected, 2 unreadable input.
             TDX: the quote signature, the PCK chain to the pinned Intel SGX Root CA, the QE report signature
             and its binding of the attestation key, certificate validity, and debug forbidden.
-            (Collateral (TCB info, QE identity) and reference-value policies are not implemented yet.)
+            --reference-values takes a manifest.json (its ReferenceValues, and its Policies keys as the allowed
+            HOST_DATA / MRCONFIGID[0:32] policy hashes) or a {"snp": [...], "tdx": [...]} file; every field
+            check is listed. --report-data requires an exact REPORT_DATA.
+            (TDX collateral — TCB info, QE identity — is not evaluated yet.)
             """,
         "version": "Usage: contrast-pipe version\n\nPrints the version.",
         "help": "Usage: contrast-pipe help [COMMAND]\n\nShows help for a command.",

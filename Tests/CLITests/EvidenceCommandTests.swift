@@ -38,3 +38,29 @@ import Testing
         #expect(unreadable.stderr == "contrast-pipe: unreadable evidence: SNP report is 12 bytes, expected 1184\n")
     }
 }
+
+@Suite struct ReferenceValueCommandTests {
+    @Test func snpReferenceValuesAndPolicyHash() throws {
+        let dir = try TempDir()
+        let f = EvidenceCommandTests.fixtures
+        let rv = """
+            {"Policies": {"\(String(repeating: "0", count: 64))": {"SANs": ["a"], "Role": "coordinator"}},
+             "ReferenceValues": {"snp": [{"ProductName": "Milan",
+               "TrustedMeasurement": "a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692e6be917f9050d3d38c",
+               "MinimumTCB": {"BootloaderVersion": 3, "TEEVersion": 0, "SNPVersion": 8, "MicrocodeVersion": 115},
+               "GuestPolicy": {"ABIMinor": 0, "ABIMajor": 0, "SMT": true, "Debug": false}}]}}
+            """
+        try dir.write("manifest.json", rv)
+        let args = ["evidence", "verify", "--snp-report", "\(f)/trustee_milan_v2_report.bin", "--cert", "\(f)/trustee_milan_v2_vcek.der", "--reference-values", "manifest.json"]
+        let ok = try CLI.run(args, in: dir.path)
+        #expect(ok.status == 0, "\(ok.stdout)")
+        #expect(ok.stdout.contains("ok   snp[0].MinimumTCB.MicrocodeVersion — report 115, minimum 115"))
+        #expect(ok.stdout.contains("ok   HOST_DATA is an allowed policy hash"))
+        try dir.write("manifest.json", rv.replacingOccurrences(of: "\"MicrocodeVersion\": 115", with: "\"MicrocodeVersion\": 116"))
+        let low = try CLI.run(args + ["--report-data", String(repeating: "ab", count: 64)], in: dir.path)
+        #expect(low.status == 1)
+        #expect(low.stdout.contains("FAIL snp[0].MinimumTCB.MicrocodeVersion — report 115, minimum 116"))
+        #expect(low.stdout.contains("FAIL REPORT_DATA equals the expected value"))
+        #expect(low.stdout.contains("REJECTED: 2 check(s) failed"))
+    }
+}

@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 import Foundation
 
 /// Verifies Intel TDX quotes: the quote signature with the attestation key, the PCK chain to the pinned Intel

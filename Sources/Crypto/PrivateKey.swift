@@ -99,3 +99,29 @@ public final class PrivateKey {
 
 @available(*, unavailable)
 extension PrivateKey: Sendable {}
+
+extension PrivateKey {
+    /// Signs `message` with ECDSA over the given hash; returns big-endian r and s padded to `size` bytes.
+    public func signECDSA(message: [UInt8], hash: HashAlgorithm, size: Int) throws(CryptoError) -> (r: [UInt8], s: [UInt8]) {
+        guard let ctx = EVP_MD_CTX_new() else { throw CryptoError("EVP_MD_CTX_new") }
+        defer { EVP_MD_CTX_free(ctx) }
+        let md: OpaquePointer? = hash == .sha384 ? EVP_sha384() : EVP_sha256()
+        guard EVP_DigestSignInit(ctx, nil, md, nil, pkey) == 1 else { throw CryptoError("EVP_DigestSignInit") }
+        var length = 0
+        guard EVP_DigestSign(ctx, nil, &length, message, message.count) == 1 else { throw CryptoError("EVP_DigestSign") }
+        var der = [UInt8](repeating: 0, count: length)
+        guard EVP_DigestSign(ctx, &der, &length, message, message.count) == 1 else { throw CryptoError("EVP_DigestSign") }
+        let sig: OpaquePointer? = der.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> OpaquePointer? in
+            var p: UnsafePointer<UInt8>? = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            return d2i_ECDSA_SIG(nil, &p, length)
+        }
+        guard let sig else { throw CryptoError("d2i_ECDSA_SIG") }
+        defer { ECDSA_SIG_free(sig) }
+        var r = [UInt8](repeating: 0, count: size)
+        var s = [UInt8](repeating: 0, count: size)
+        guard BN_bn2binpad(ECDSA_SIG_get0_r(sig), &r, Int32(size)) == Int32(size),
+            BN_bn2binpad(ECDSA_SIG_get0_s(sig), &s, Int32(size)) == Int32(size)
+        else { throw CryptoError("ECDSA signature too large") }
+        return (r, s)
+    }
+}

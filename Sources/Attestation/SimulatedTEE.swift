@@ -1,0 +1,91 @@
+public import Crypto
+import Foundation
+
+/// A simulated SEV-SNP platform for local runs and tests: an ARK/ASK pair (RSA-4096, RSASSA-PSS SHA-384 salt
+/// 48, like AMD's) and a VCEK (ECDSA P-384 with AMD's TCB and hwID extensions), kept in a state directory, that
+/// signs reports in the exact SNP layout. Verification goes through the same `SNPVerifier` as real evidence; the
+/// simulated root is trusted only when a caller passes it explicitly, and callers must warn loudly when they do.
+public final class SimulatedTEE {
+    /// The ARK (self-signed), ASK and VCEK certificates.
+    public let ark: Certificate, ask: Certificate, vcek: Certificate
+    private let vcekKey: PrivateKey
+    /// The simulated chip ID (64 bytes).
+    public let chipID: [UInt8]
+    /// The TCB the VCEK is issued for.
+    public let tcb: (bootloader: UInt8, tee: UInt8, snp: UInt8, microcode: UInt8)
+
+    /// Loads the simulated platform from `directory`, creating it (keys mode 0600) on first use.
+    public init(directory: String, now: Int64? = nil) throws {
+        let now = now ?? Int64(time(nil))
+        tcb = (3, 0, 8, 115)
+        chipID = SHA384.hash(Array("contrast-pipe simulated chip".utf8)).bytes + SHA256.hash(string: "chip").bytes.prefix(16)
+        let fm = FileManager.default
+        let paths = ["ark.pem", "ask.pem", "vcek.pem", "vcek-key.pem"].map { "\(directory)/\($0)" }
+        if paths.allSatisfy({ fm.fileExists(atPath: $0) }) {
+            let read: (String) throws -> [UInt8] = { [UInt8](try Data(contentsOf: URL(fileURLWithPath: $0))) }
+            ark = try Certificate.pemChain(try read(paths[0]))[0]
+            ask = try Certificate.pemChain(try read(paths[1]))[0]
+            vcek = try Certificate.pemChain(try read(paths[2]))[0]
+            vcekKey = try PrivateKey(pem: try read(paths[3]))
+            return
+        }
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let arkKey = try PrivateKey.generate(.rsa(bits: 4096))
+        let askKey = try PrivateKey.generate(.rsa(bits: 4096))
+        let leafKey = try PrivateKey.generate(.ecdsa(curve: "P-384"))
+        let year: Int64 = 365 * 24 * 3600
+        var arkT = CertificateTemplate(commonName: "ARK-Milan", serial: 1, notBefore: now - 3600, notAfter: now + 25 * year)
+        arkT.isCA = true
+        ark = try CertificateIssuer.issue(arkT, subjectKey: arkKey, issuer: nil, issuerKey: arkKey, signature: .rsaPSSSHA384)
+        var askT = CertificateTemplate(commonName: "SEV-Milan", serial: 2, notBefore: now - 3600, notAfter: now + 25 * year)
+        askT.isCA = true
+        ask = try CertificateIssuer.issue(askT, subjectKey: askKey, issuer: ark, issuerKey: arkKey, signature: .rsaPSSSHA384)
+        var leafT = CertificateTemplate(commonName: "SEV-VCEK", serial: 3, notBefore: now - 3600, notAfter: now + 7 * year)
+        leafT.extendedKeyUsage = []
+        let base = "1.3.6.1.4.1.3704.1"
+        let int: (Int) -> [UInt8] = { v in v < 128 ? [0x02, 0x01, UInt8(v)] : [0x02, 0x02, 0x00, UInt8(v)] }
+        leafT.rawExtensions = [
+            ("\(base).1", int(0)), ("\(base).2", [0x16, 8] + Array("Milan-B0".utf8)),
+            ("\(base).3.1", int(3)), ("\(base).3.2", int(0)), ("\(base).3.3", int(8)),
+            ("\(base).3.4", int(0)), ("\(base).3.5", int(0)), ("\(base).3.6", int(0)), ("\(base).3.7", int(0)),
+            ("\(base).3.8", int(115)), ("\(base).4", chipID),
+        ]
+        vcek = try CertificateIssuer.issue(leafT, subjectKey: leafKey, issuer: ask, issuerKey: askKey, signature: .rsaPSSSHA384)
+        vcekKey = leafKey
+        for (path, text) in [(paths[0], ark.pem), (paths[1], ask.pem), (paths[2], vcek.pem)] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        }
+        try Data(try leafKey.traditionalPEM()).write(to: URL(fileURLWithPath: paths[3]), options: .atomic)
+        chmod(paths[3], 0o600)
+    }
+
+    /// The ASK + ARK chain, for an explicitly configured verifier.
+    public var chain: [Certificate] { [ask, ark] }
+
+    /// Signs a version-3 Milan report with the given MEASUREMENT, HOST_DATA and REPORT_DATA.
+    public func report(measurement: [UInt8], hostData: [UInt8], reportData: [UInt8], policy: UInt64 = 0x30000) throws -> SNPReport {
+        var r = [UInt8](repeating: 0, count: SNPReport.size)
+        func put(_ o: Int, _ bytes: [UInt8]) { r.replaceSubrange(o..<(o + bytes.count), with: bytes) }
+        func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+        let tcbRaw = UInt64(tcb.bootloader) | UInt64(tcb.tee) << 8 | UInt64(tcb.snp) << 48 | UInt64(tcb.microcode) << 56
+        put(0x000, le(3, 4))
+        put(0x008, le(policy, 8))
+        put(0x034, le(1, 4))
+        put(0x038, le(tcbRaw, 8))
+        put(0x040, le(1, 8))
+        put(0x050, Array((reportData + [UInt8](repeating: 0, count: 64)).prefix(64)))
+        put(0x090, Array((measurement + [UInt8](repeating: 0, count: 48)).prefix(48)))
+        put(0x0C0, Array((hostData + [UInt8](repeating: 0, count: 32)).prefix(32)))
+        put(0x140, SHA256.hash(measurement + hostData + reportData).bytes)
+        put(0x160, [UInt8](repeating: 0xff, count: 32))
+        put(0x180, le(tcbRaw, 8))
+        put(0x188, [0x19, 0x01, 0x01])
+        put(0x1A0, chipID)
+        put(0x1E0, le(tcbRaw, 8))
+        put(0x1F0, le(tcbRaw, 8))
+        let (sr, ss) = try vcekKey.signECDSA(message: Array(r.prefix(SNPReport.signedSize)), hash: .sha384, size: 48)
+        put(0x2A0, Array(sr.reversed()))
+        put(0x2E8, Array(ss.reversed()))
+        return try SNPReport(r)
+    }
+}

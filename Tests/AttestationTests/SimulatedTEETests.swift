@@ -1,0 +1,29 @@
+import Attestation
+import Crypto
+import Foundation
+import Testing
+
+@Suite struct SimulatedTEETests {
+    @Test func roundTripAcceptedOnlyWithTheSimulatedRoot() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/sim-tee-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tee = try SimulatedTEE(directory: dir)
+        let hostData = SHA256.hash(string: "initdata").bytes
+        let report = try tee.report(measurement: SHA384.hash(Array("guest".utf8)).bytes, hostData: hostData, reportData: Array(repeating: 7, count: 64))
+        #expect(report.hostData == hostData)
+        #expect(report.product == .milan && report.version == 3)
+        // With the simulated root configured: every check passes through the real verifier.
+        let trusted = SNPVerifier(chain: tee.chain).verify(report, leaf: tee.vcek)
+        #expect(trusted.accepted, "\(trusted.failures)")
+        // Against AMD's pinned Milan chain it is rejected, with the reason.
+        let amd = SNPVerifier(chain: try #require(AMDRoots.chain(.milan, vlek: false))).verify(report, leaf: tee.vcek)
+        #expect(amd.failures.map(\.name) == ["leaf signed by intermediate"])
+        // The state persists: a second instance signs with the same VCEK.
+        let again = try SimulatedTEE(directory: dir)
+        #expect(again.vcek.der == tee.vcek.der)
+        let attrs = try FileManager.default.attributesOfItem(atPath: dir + "/vcek-key.pem")
+        #expect(attrs[.posixPermissions] as? Int == 0o600)
+        // The simulated chain verifies with OpenSSL's path validation too.
+        #expect(tee.vcek.verify(root: tee.ark, intermediates: [tee.ask], at: Int64(Date().timeIntervalSince1970)) == nil)
+    }
+}

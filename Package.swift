@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Kube", "YAML"], swiftSettings: strictSettings),
         .testTarget(
             name: "CLITests",
-            dependencies: ["contrast-pipe", "SQLite", "Crypto", "Contrast", "Kube", "YAML"],
+            dependencies: ["contrast-pipe", "SQLite", "Crypto", "Contrast", "Kube", "YAML", "Attestation"],
             swiftSettings: strictSettings
         ),
     ]

@@ -29,6 +29,7 @@ struct Arguments {
     var snpReport: String?
     var tdxQuote: String?
     var reportData: String?
+    var simulatedRoot: String?
     var certificate: String?
     var chain: String?
     var product: String?
@@ -95,6 +96,7 @@ struct Arguments {
             case "--snp-report": snpReport = try take()
             case "--tdx-quote": tdxQuote = try take()
             case "--report-data": reportData = try take()
+            case "--insecure-simulated-root": simulatedRoot = try take()
             case "--cert": certificate = try take()
             case "--chain": chain = try take()
             case "--product": product = try take()

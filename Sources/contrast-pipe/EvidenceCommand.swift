@@ -78,7 +78,12 @@ enum EvidenceCommand {
             let certBytes = try read(certPath)
             leaf = certBytes.starts(with: Array("-----".utf8))
                 ? try Certificate.pemChain(certBytes)[0] : try Certificate(der: certBytes)
-            if let chainPath = args.chain {
+            if let simulated = args.simulatedRoot {
+                Output.err(
+                    "WARNING: trusting a SIMULATED attestation root (\(simulated)). Evidence accepted against it proves "
+                        + "nothing about real hardware. Never use --insecure-simulated-root outside local tests.")
+                chain = try Certificate.pemChain(try read(simulated))
+            } else if let chainPath = args.chain {
                 chain = try Certificate.pemChain(try read(chainPath))
             } else {
                 guard let pinned = AMDRoots.chain(report.product, vlek: leaf.subjectCommonName == "SEV-VLEK") else {

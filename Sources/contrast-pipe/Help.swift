@@ -118,6 +118,7 @@ enum Help {
             Usage: contrast-pipe evidence verify --snp-report FILE --cert VCEK_OR_VLEK [--chain ASK_ARK_PEM]
                                                  [--product milan|genoa|turin] [--at RFC3339_TIME] [--json]
                                                  [--reference-values JSON] [--report-data HEX]
+                                                 [--insecure-simulated-root ASK_ARK_PEM]
                    contrast-pipe evidence verify --tdx-quote FILE [--at RFC3339_TIME] [--json]
                                                  [--reference-values JSON] [--report-data HEX]
 

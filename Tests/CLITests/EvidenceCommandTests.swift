@@ -1,3 +1,4 @@
+import Attestation
 import Foundation
 import Testing
 
@@ -62,5 +63,22 @@ import Testing
         #expect(low.stdout.contains("FAIL snp[0].MinimumTCB.MicrocodeVersion — report 115, minimum 116"))
         #expect(low.stdout.contains("FAIL REPORT_DATA equals the expected value"))
         #expect(low.stdout.contains("REJECTED: 2 check(s) failed"))
+    }
+}
+
+@Suite struct SimulatedRootCommandTests {
+    @Test func simulatedEvidenceNeedsTheExplicitFlagAndWarns() throws {
+        let dir = try TempDir()
+        let tee = try SimulatedTEE(directory: dir.path + "/tee")
+        let report = try tee.report(measurement: Array(repeating: 1, count: 48), hostData: Array(repeating: 2, count: 32), reportData: [])
+        try Data(report.raw).write(to: URL(fileURLWithPath: dir.path + "/report.bin"))
+        try dir.write("chain.pem", tee.ask.pem + tee.ark.pem)
+        let base = ["evidence", "verify", "--snp-report", "report.bin", "--cert", "tee/vcek.pem"]
+        let rejected = try CLI.run(base, in: dir.path)
+        #expect(rejected.status == 1)
+        #expect(rejected.stdout.contains("FAIL leaf signed by intermediate — SEV-Milan"))
+        let accepted = try CLI.run(base + ["--insecure-simulated-root", "chain.pem"], in: dir.path)
+        #expect(accepted.status == 0)
+        #expect(accepted.stderr.hasPrefix("WARNING: trusting a SIMULATED attestation root (chain.pem)."))
     }
 }

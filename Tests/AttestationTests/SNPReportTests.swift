@@ -170,3 +170,26 @@ enum Fixture {
         }
     }
 }
+
+@Suite struct ProtobufEvidenceTests {
+    @Test(arguments: ["gosev_milan_v2_report.bin", "trustee_milan_v2_report.bin", "trustee_milan_v3_vlek_report.bin", "azure_genoa_v3_report.bin"])
+    func roundTripThroughTheAttestationMessage(file: String) throws {
+        let report = try SNPReport(try Fixture.bytes(file))
+        let vcek = try Fixture.bytes("gosev_milan_v2_vcek.der")
+        let message = SNPAttestation.encode(report, vcek: vcek, product: report.product)
+        let decoded = try SNPAttestation(protobuf: message)
+        #expect(decoded.report.raw == report.raw)
+        #expect(decoded.vcek == vcek)
+        #expect(decoded.product == report.product)
+    }
+
+    @Test func malformedMessagesAreErrors() {
+        #expect(throws: EvidenceError.self) { try SNPAttestation(protobuf: [0x0a, 0xff]) }
+        #expect(throws: EvidenceError.self) { try SNPAttestation(protobuf: []) }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let bytes = (0..<Int.random(in: 0..<64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            _ = try? SNPAttestation(protobuf: bytes)
+        }
+    }
+}

@@ -41,3 +41,17 @@ import Testing
         }
     }
 }
+
+@Suite struct TDXQuoteProtoTests {
+    @Test(arguments: ["gotdx_spr_e4_quote_v4.dat", "gotdx_gcp_cos113_quote_v4.dat"])
+    func quoteV4RoundTripVerifies(file: String) throws {
+        let quote = try TDXQuote(try Fixture.bytes(file))
+        let decoded = try TDXQuoteProto.decode(try TDXQuoteProto.encode(quote))
+        #expect(decoded.signedBytes == quote.signedBytes)
+        #expect(decoded.pckChainPEM == quote.pckChainPEM)
+        var v = TDXVerifier()
+        v.at = 1_735_689_600
+        let verdict = v.verify(decoded)
+        #expect(verdict.failures.allSatisfy { $0.name.contains("valid at the verification time") }, "\(verdict.failures)")
+    }
+}

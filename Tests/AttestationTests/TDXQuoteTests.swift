@@ -55,3 +55,21 @@ import Testing
         #expect(verdict.failures.allSatisfy { $0.name.contains("valid at the verification time") }, "\(verdict.failures)")
     }
 }
+
+@Suite struct PCKExtensionTests {
+    @Test(arguments: [
+        ("gotdx_spr_e4_quote_v4.dat", "50806f000000", 11, "03030202020100020000000000000000"),
+        ("gotdx_quote_v5_sample.dat", "90c06f000000", 13, "04040202040100050000000000000000"),
+        ("gotdx_gcp_cos113_quote_v4.dat", "00806f050000", 11, "07070202030100030000000000000000"),
+    ])
+    func fmspcPceAndCpuSvn(file: String, fmspc: String, pcesvn: Int, cpusvn: String) throws {
+        let quote = try TDXQuote(try Fixture.bytes(file))
+        let leaf = try Certificate.pemChain(quote.pckChainPEM)[0]
+        let ext = try PCKExtensions(leaf)
+        #expect(Fixture.hex(ext.fmspc) == fmspc)
+        #expect(ext.pceSVN == pcesvn)
+        #expect(Fixture.hex(ext.cpuSVN) == cpusvn)
+        #expect(ext.tcbComponents.map { UInt8($0) } == Array(ext.cpuSVN))
+        #expect(ext.pceID == [0, 0] && ext.sgxType == 1 && ext.ppid.count == 16)
+    }
+}

@@ -18,3 +18,10 @@ long COpenSSLShims_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
 
 /// SSL_OP_IGNORE_UNEXPECTED_EOF is built with the SSL_OP_BIT macro: returns its value.
 uint64_t COpenSSLShims_SSL_OP_IGNORE_UNEXPECTED_EOF(void);
+
+#include <openssl/asn1.h>
+
+/// sk_ASN1_TYPE_* are macros over OPENSSL_sk_*: typed wrappers.
+int COpenSSLShims_sk_ASN1_TYPE_num(const STACK_OF(ASN1_TYPE) *stack);
+ASN1_TYPE *COpenSSLShims_sk_ASN1_TYPE_value(const STACK_OF(ASN1_TYPE) *stack, int index);
+void COpenSSLShims_sk_ASN1_TYPE_pop_free(STACK_OF(ASN1_TYPE) *stack);

@@ -30,6 +30,7 @@ struct Arguments {
     var tdxQuote: String?
     var reportData: String?
     var simulatedRoot: String?
+    var collateral: String?
     var certificate: String?
     var chain: String?
     var product: String?
@@ -97,6 +98,7 @@ struct Arguments {
             case "--tdx-quote": tdxQuote = try take()
             case "--report-data": reportData = try take()
             case "--insecure-simulated-root": simulatedRoot = try take()
+            case "--collateral": collateral = try take()
             case "--cert": certificate = try take()
             case "--chain": chain = try take()
             case "--product": product = try take()

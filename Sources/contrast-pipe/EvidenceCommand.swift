@@ -47,6 +47,26 @@ enum EvidenceCommand {
             var verifier = TDXVerifier()
             verifier.at = at
             var verdict = verifier.verify(quote)
+            if let dir = args.collateral {
+                let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+                let tcb = names.first { $0.lowercased().contains("tcbinfo") && $0.hasSuffix(".json") }
+                let qe = names.first { $0.lowercased().contains("qe_identity") && $0.hasSuffix(".json") }
+                let chainFile = names.first { $0.lowercased().contains("signing") && $0.hasSuffix(".pem") }
+                guard let tcb, let chainFile else {
+                    throw UsageError(message: "--collateral \(dir) needs a *tcbinfo*.json and a *signing*.pem (TCB signing chain)")
+                }
+                do {
+                    let collateral = try TDXCollateral(
+                        tcbInfo: try read("\(dir)/\(tcb)"), qeIdentity: try qe.map { try read("\(dir)/\($0)") })
+                    let chain = try Certificate.pemChain(try read("\(dir)/\(chainFile)"))
+                    verdict.checks += collateral.verify(quote, signingChain: chain, at: at ?? Int64(Date().timeIntervalSince1970)).checks
+                } catch let e as UsageError {
+                    throw e
+                } catch {
+                    Output.err("contrast-pipe: unreadable collateral: \(error)")
+                    return 2
+                }
+            }
             if let policy { verdict.checks += policy.check(quote).checks }
             let hex: ([UInt8]) -> String = { Digest(bytes: $0).hex }
             return Self.report(

@@ -119,7 +119,7 @@ enum Help {
                                                  [--product milan|genoa|turin] [--at RFC3339_TIME] [--json]
                                                  [--reference-values JSON] [--report-data HEX]
                                                  [--insecure-simulated-root ASK_ARK_PEM]
-                   contrast-pipe evidence verify --tdx-quote FILE [--at RFC3339_TIME] [--json]
+                   contrast-pipe evidence verify --tdx-quote FILE [--collateral DIR] [--at RFC3339_TIME] [--json]
                                                  [--reference-values JSON] [--report-data HEX]
 
             Parses an SEV-SNP attestation report and checks it: the ECDSA P-384 signature with the VCEK or VLEK
@@ -132,7 +132,10 @@ enum Help {
             --reference-values takes a manifest.json (its ReferenceValues, and its Policies keys as the allowed
             HOST_DATA / MRCONFIGID[0:32] policy hashes) or a {"snp": [...], "tdx": [...]} file; every field
             check is listed. --report-data requires an exact REPORT_DATA.
-            (TDX collateral — TCB info, QE identity — is not evaluated yet.)
+            --collateral DIR (TDX) holds Intel PCS documents: *tcbinfo*.json, optionally *qe_identity*.json, and
+            the TCB signing chain *signing*.pem; their signatures are checked and the TCB level is matched the way
+            go-tdx-guest does (first level with all SGX/TDX components and PCESVN covered; module identity
+            TDX_%02X when TEE_TCB_SVN[1] > 0); platform and module statuses are reported separately.
             """,
         "version": "Usage: contrast-pipe version\n\nPrints the version.",
         "help": "Usage: contrast-pipe help [COMMAND]\n\nShows help for a command.",

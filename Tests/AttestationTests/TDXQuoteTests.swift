@@ -73,3 +73,36 @@ import Testing
         #expect(ext.pceID == [0, 0] && ext.sgxType == 1 && ext.ppid.count == 16)
     }
 }
+
+@Suite struct TDXCollateralTests {
+    func chain() throws -> [Certificate] { try Certificate.pemChain(try Fixture.bytes("intel_tcb_signing_chain_2018-2025.pem")) }
+
+    @Test func sprQuoteHasNoMatchingLevelButAnUpToDateQE() throws {
+        let quote = try TDXQuote(try Fixture.bytes("gotdx_spr_e4_quote_v4.dat"))
+        let collateral = try TDXCollateral(
+            tcbInfo: try Fixture.bytes("gotdx_tcbinfo_fmspc50806f000000.json"), qeIdentity: try Fixture.bytes("gotdx_qe_identity_2023.json"))
+        let verdict = collateral.verify(quote, signingChain: try chain(), at: 1_688_169_600)
+        #expect(verdict.failures.map(\.name) == ["platform TCB level"])
+        #expect(verdict.failures.first?.detail == "no matching TCB level")
+        #expect(verdict.checks.first { $0.name == "QE identity TCB level" }?.detail == "UpToDate")
+        #expect(verdict.checks.first { $0.name == "TCB info signature" }?.passed == true)
+    }
+
+    @Test func v5QuoteIsUpToDateOnPlatformAndModule() throws {
+        let quote = try TDXQuote(try Fixture.bytes("gotdx_quote_v5_sample.dat"))
+        let collateral = try TDXCollateral(tcbInfo: try Fixture.bytes("gotdx_tcbinfo_v5_fmspc90c06f000000.json"), qeIdentity: nil)
+        let verdict = collateral.verify(quote, signingChain: try chain(), at: 1_770_076_800)
+        #expect(verdict.accepted, "\(verdict.failures)")
+        #expect(verdict.checks.first { $0.name == "platform TCB level" }?.detail == "UpToDate (2024-11-13T00:00:00Z)")
+        #expect(verdict.checks.contains { $0.name == "TDX module TDX_01 TCB level" && $0.passed })
+    }
+
+    @Test func tamperedCollateralFailsItsSignature() throws {
+        var bytes = try Fixture.bytes("gotdx_tcbinfo_fmspc50806f000000.json")
+        let i = bytes.firstIndex(of: UInt8(ascii: "5"))!
+        bytes[i] = UInt8(ascii: "6")
+        let quote = try TDXQuote(try Fixture.bytes("gotdx_spr_e4_quote_v4.dat"))
+        let verdict = try TDXCollateral(tcbInfo: bytes, qeIdentity: nil).verify(quote, signingChain: try chain(), at: 1_688_169_600)
+        #expect(verdict.checks.first { $0.name == "TCB info signature" }?.passed == false)
+    }
+}

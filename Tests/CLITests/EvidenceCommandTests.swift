@@ -33,6 +33,16 @@ import Testing
             ["evidence", "verify", "--tdx-quote", "\(f)/gotdx_spr_e4_quote_v4.dat", "--at", "2023-07-01T00:00:00Z"], in: dir.path)
         #expect(tdx.status == 0, "\(tdx.stdout)")
         #expect(tdx.stdout.contains("ok   QE report data binds the attestation key"))
+        try FileManager.default.createDirectory(atPath: dir.path + "/coll", withIntermediateDirectories: true)
+        for name in ["gotdx_tcbinfo_fmspc50806f000000.json", "gotdx_qe_identity_2023.json", "intel_tcb_signing_chain_2018-2025.pem"] {
+            try FileManager.default.copyItem(atPath: "\(f)/\(name)", toPath: "\(dir.path)/coll/\(name)")
+        }
+        let outdated = try CLI.run(
+            ["evidence", "verify", "--tdx-quote", "\(f)/gotdx_spr_e4_quote_v4.dat", "--collateral", "coll", "--at", "2023-07-01T00:00:00Z"],
+            in: dir.path)
+        #expect(outdated.status == 1)
+        #expect(outdated.stdout.contains("FAIL platform TCB level — no matching TCB level"))
+        #expect(outdated.stdout.contains("ok   QE identity TCB level — UpToDate"))
         try dir.write("short.bin", "not a report")
         let unreadable = try CLI.run(["evidence", "verify", "--snp-report", "short.bin", "--cert", "\(f)/gosev_milan_v2_vcek.der"], in: dir.path)
         #expect(unreadable.status == 2)

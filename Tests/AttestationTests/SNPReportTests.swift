@@ -193,3 +193,16 @@ enum Fixture {
         }
     }
 }
+
+@Suite struct AzureHCLTests {
+    @Test func runtimeDataIsBoundIntoReportData() throws {
+        let hcl = try AzureHCLReport(try Fixture.bytes("azure_genoa_hcl_report.bin"))
+        #expect(hcl.runtimeData.count == 1200)
+        #expect(hcl.runtimeDataBound)
+        #expect(hcl.report.raw == (try Fixture.bytes("azure_genoa_v3_report.bin")))
+        var tampered = try Fixture.bytes("azure_genoa_hcl_report.bin")
+        tampered[0x4C0 + 20 + 10] ^= 1
+        #expect(!(try AzureHCLReport(tampered)).runtimeDataBound)
+        #expect(throws: EvidenceError.self) { try AzureHCLReport(Array(repeating: 0, count: 100)) }
+    }
+}

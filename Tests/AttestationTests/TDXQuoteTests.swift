@@ -106,3 +106,48 @@ import Testing
         #expect(verdict.checks.first { $0.name == "TCB info signature" }?.passed == false)
     }
 }
+
+@Suite struct TrusteeTDXTests {
+    @Test func v5QuoteWithServiceTDHasNoMatchingLevel() throws {
+        let q = try TDXQuote(try Fixture.bytes("trustee_quote_v5.dat"))
+        #expect(q.bodyType == 3)
+        #expect(Fixture.hex(q.mrServiceTD ?? []) == "383c87d3bbb047b2d171eaca95312ede99f258088dc788f6ae2ccf8b6dd848fe8d47629e08b3f6cbd4a00dd47a5a033d")
+        #expect(SHA256.hash(q.signedBytes).hex == "c2874ba05bd903acf23b28184000ea46a0ffa09b33208be623fbefe492fea6cd")
+        var v = TDXVerifier()
+        v.at = 1_735_689_600
+        #expect(v.verify(q).accepted)
+        let c = try TDXCollateral(tcbInfo: try Fixture.bytes("gotdx_tcbinfo_v5_fmspc90c06f000000.json"), qeIdentity: nil)
+        let verdict = c.verify(q, signingChain: try Certificate.pemChain(try Fixture.bytes("intel_tcb_signing_chain_2018-2025.pem")), at: 1_735_689_600)
+        #expect(verdict.failures.first?.name == "platform TCB level")
+        #expect(verdict.failures.first?.detail == "no matching TCB level")
+        #expect(verdict.checks.first { $0.name == "TCB info signature" }?.passed == true)
+    }
+
+    @Test func mrconfigidQuoteBothStatusRulesAndPolicyHash() throws {
+        let q = try TDXQuote(try Fixture.bytes("trustee_quote_v4_mrconfigid.dat"))
+        #expect(Fixture.hex(q.mrConfigID) == "889abf4718f037e38d74464c11e7c91a6e9890b5546409e1e7df9de7a51ca93152bf847bd2440328e90adb18b150ed67")
+        #expect(q.raw.count - (q.signedLength + 4 + 4300) == 70)
+        var v = TDXVerifier()
+        v.at = 1_767_225_600  // 2026-01-01
+        #expect(v.verify(q).accepted, "\(v.verify(q).failures)")
+        // The 2025 documents verify with the 2018–2025 signing certificate's key.
+        let c = try TDXCollateral(
+            tcbInfo: try Fixture.bytes("trustee_tcbinfo_fmspc00a06d080000.json"), qeIdentity: try Fixture.bytes("trustee_qe_identity_2025.json"))
+        let chain = try Certificate.pemChain(try Fixture.bytes("intel_tcb_signing_chain_2018-2025.pem"))
+        let verdict = c.verify(q, signingChain: chain, at: 1_767_225_600)
+        #expect(verdict.checks.first { $0.name == "TCB info signature" }?.passed == true)
+        #expect(verdict.checks.first { $0.name == "QE identity signature" }?.passed == true)
+        // Platform OutOfDate (combined rule rejects), module TDX_03 UpToDate (go-tdx-guest's module-only answer).
+        #expect(verdict.checks.first { $0.name == "platform TCB level" }?.detail.hasPrefix("OutOfDate") == true)
+        #expect(verdict.checks.first { $0.name == "TDX module TDX_03 TCB level" }?.passed == true)
+        #expect(verdict.checks.first { $0.name == "QE identity TCB level" }?.detail == "UpToDate")
+        // MRCONFIGID[0:32] is the policy hash Contrast checks.
+        var policy = try ReferenceValuePolicy(json: Array("""
+            {"tdx": [{"MrTd": "21e8dead92d6c69d7cbba79816686c03a48485c7df0c11f6f04792d5e1d378f6b8c46615ba6946adccac6becffbb1e88"}]}
+            """.utf8))
+        policy.allowedPolicyHashes = ["889abf4718f037e38d74464c11e7c91a6e9890b5546409e1e7df9de7a51ca931"]
+        let checks = policy.check(q).checks
+        #expect(checks.first { $0.name == "MRCONFIGID[0:32] is an allowed policy hash" }?.passed == true)
+        #expect(checks.first { $0.name == "tdx[0].MrTd" }?.passed == true)
+    }
+}

@@ -154,6 +154,29 @@ public struct SNPReport: Sendable, Equatable {
     public var debugAllowed: Bool { policy & (1 << 19) != 0 }
     /// Policy bit 20: single socket only.
     public var singleSocket: Bool { policy & (1 << 20) != 0 }
+    /// Policy bit 21: CXL allowed.
+    public var cxlAllowed: Bool { policy & (1 << 21) != 0 }
+    /// Policy bit 22: AES-256-XTS memory encryption required.
+    public var memAES256XTS: Bool { policy & (1 << 22) != 0 }
+    /// Policy bit 23: RAPL disabled.
+    public var raplDisabled: Bool { policy & (1 << 23) != 0 }
+    /// Policy bit 24: ciphertext hiding (DRAM) required.
+    public var ciphertextHiding: Bool { policy & (1 << 24) != 0 }
+    /// Policy bit 25: page swap disabled.
+    public var pageSwapDisabled: Bool { policy & (1 << 25) != 0 }
+    /// True when reserved policy bit 17 is set and bits 63:26 are zero (go-sev-guest rejects other values).
+    public var policyWellFormed: Bool { policy & (1 << 17) != 0 && policy >> 26 == 0 }
+    /// Signer info bit 0: AUTHOR_KEY_EN.
+    public var authorKeyEnabled: Bool { signerInfo & 1 != 0 }
+    /// Platform info bits: SMT, TSME, ECC, RAPL disabled, ciphertext hiding, alias check complete, TIO.
+    public var platformFlags: [String: Bool] {
+        let names = ["SMTEnabled", "TSMEEnabled", "ECCEnabled", "RAPLDisabled", "CiphertextHidingDRAMEnabled", "AliasCheckComplete"]
+        var out: [String: Bool] = [:]
+        for (i, n) in names.enumerated() { out[n] = platformInfo & (1 << UInt64(i)) != 0 }
+        out["TIOEnabled"] = platformInfo & (1 << 7) != 0
+        return out
+    }
+
     /// Signer info bits 4:2: 0 VCEK, 1 VLEK.
     public var signingKey: UInt32 { (signerInfo >> 2) & 0x7 }
     /// Signer info bit 1.

@@ -90,6 +90,9 @@ public struct SNPVerifier {
             let compare = report.product == .turin ? Array(report.chipID.prefix(8)) : report.chipID
             v.add("certificate hwID equals CHIP_ID", !hwid.isEmpty && hwid == compare, "")
         }
+        v.add(
+            "guest policy is well formed", report.policyWellFormed,
+            "POLICY 0x\(String(report.policy, radix: 16)): bit 17 must be 1, bits 63:26 zero")
         if forbidDebug { v.add("guest policy forbids debugging", !report.debugAllowed, "POLICY bit 19") }
         return v
     }

@@ -108,7 +108,7 @@ public struct StageContext: Sendable {
             let bytes = try? store.blob(digest)
         {
             stored = bytes
-            pendingMemos.used(digest)
+            pendingMemos.used(memoKey)
         }
         if let bytes = pendingMemos.get(memoKey) ?? stored {
             counters.add("memo.hit")
@@ -133,9 +133,9 @@ public struct StageContext: Sendable {
     /// are answered from memory (a stage with thousands of sub-results calls this first).
     public func prefetchMemos(namespace: String, keys: [[String]]) throws {
         let memoKeys = keys.map { Self.memoKey(namespace: namespace, key: $0) }
-        for (key, (digest, bytes)) in try store.memos(memoKeys) {
+        for (key, (_, bytes)) in try store.memos(memoKeys) {
             pendingMemos.prefetched(key, bytes)
-            pendingMemos.used(digest)
+            pendingMemos.used(key)
         }
     }
 
@@ -143,7 +143,7 @@ public struct StageContext: Sendable {
     public func flushMemos() throws {
         let entries = pendingMemos.drain()
         if !entries.isEmpty { try store.putMemos(entries) }
-        try store.touch(pendingMemos.drainUsed())
+        try store.touchMemos(pendingMemos.drainUsed())
     }
 }
 
@@ -156,7 +156,7 @@ final class MemoBuffer: Sendable {
     func prefetched(_ key: String, _ bytes: [UInt8]) { loaded.withLock { $0[key] = bytes } }
     func prefetch(_ key: String) -> [UInt8]? { loaded.withLock { $0[key] } }
 
-    func used(_ digest: String) { hits.withLock { $0.append(digest) } }
+    func used(_ key: String) { hits.withLock { $0.append(key) } }
     func drainUsed() -> [String] {
         hits.withLock { h in
             let out = h

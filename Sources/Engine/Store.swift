@@ -259,13 +259,14 @@ public final class Store: Sendable {
         }
     }
 
-    /// Marks blobs as used now (for `cache gc`'s least-recently-used order), in one transaction.
-    public func touch(_ digests: [String]) throws(StoreError) {
-        guard !digests.isEmpty else { return }
+    /// Marks memo entries as used now, in one transaction. (The small memo rows are touched, not the blob rows:
+    /// rewriting thousands of blob rows would rewrite their data pages too.)
+    public func touchMemos(_ keys: [String]) throws(StoreError) {
+        guard !keys.isEmpty else { return }
         let now = Store.now()
         try withDatabase { db in
             try db.transaction {
-                for d in digests { try db.run("UPDATE blobs SET last_used=? WHERE digest=?", [.integer(now), .text(d)]) }
+                for k in keys { try db.run("UPDATE memo SET last_used=? WHERE key=?", [.integer(now), .text(k)]) }
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs external programs for stages, with output appended to the stage log.
 public enum ProcessRunner {
@@ -92,21 +93,16 @@ extension ProcessRunner {
 
 /// Output collected on a reader thread, handed over once.
 private final class CapturedOutput: Sendable {
-    private let condition = NSCondition()
-    private nonisolated(unsafe) var data: Data?
+    private let data = Mutex<Data?>(nil)
+    private let ready = DispatchSemaphore(value: 0)
 
     func set(_ d: Data) {
-        condition.lock()
-        data = d
-        condition.signal()
-        condition.unlock()
+        data.withLock { $0 = d }
+        ready.signal()
     }
 
     func wait() -> [UInt8] {
-        condition.lock()
-        while data == nil { condition.wait() }
-        let d = data ?? Data()
-        condition.unlock()
-        return [UInt8](d)
+        ready.wait()
+        return [UInt8](data.withLock { $0 } ?? Data())
     }
 }

@@ -29,6 +29,9 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL", "COpenSSLShims"], swiftSettings: strictSettings),
         .target(name: "Compression", dependencies: ["CZlib"], swiftSettings: strictSettings),
 
+        // HTTP/1.1 server and client over POSIX sockets (TLS through Crypto).
+        .target(name: "HTTP", dependencies: ["Crypto"], swiftSettings: strictSettings),
+
         // The pipeline model, task graph, scheduler, action keys and content-addressed store.
         .target(name: "Engine", dependencies: ["YAML", "SQLite", "Crypto"], swiftSettings: strictSettings),
         // The Kubernetes resource model: pod templates by kind, quantities, multi-document files.
@@ -38,6 +41,10 @@ let package = Package(
             name: "Contrast", dependencies: ["Kube", "YAML", "Crypto", "Compression"], swiftSettings: strictSettings),
         // SEV-SNP and TDX evidence parsing and verification.
         .target(name: "Attestation", dependencies: ["Crypto", "Contrast"], swiftSettings: strictSettings),
+        // The Coordinator: history store, seed-derived PKI, HTTP API, and its clients (set, verify, initializer).
+        .target(
+            name: "Coordinator", dependencies: ["HTTP", "SQLite", "Crypto", "Contrast", "Attestation", "Kube", "YAML"],
+            swiftSettings: strictSettings),
         // Unified diffs (git-apply semantics) and declarative pod-spec transforms.
         .target(name: "Patching", dependencies: ["Kube", "YAML"], swiftSettings: strictSettings),
         // Stage types (one file each) and their registry.
@@ -46,7 +53,7 @@ let package = Package(
         // The command-line tool.
         .executableTarget(
             name: "contrast-pipe",
-            dependencies: ["Engine", "Stages", "YAML", "Patching", "Kube", "Attestation", "Crypto"],
+            dependencies: ["Engine", "Stages", "YAML", "Patching", "Kube", "Attestation", "Crypto", "Coordinator", "HTTP"],
             swiftSettings: strictSettings
         ),
 

@@ -25,6 +25,13 @@ public struct ReferenceValuePolicy: Sendable {
         if snp.isEmpty && tdx.isEmpty { throw EvidenceError("reference values contain no snp or tdx entries") }
     }
 
+    /// Reference values given directly (e.g. a parsed manifest's).
+    public init(snp: [JSONValue], tdx: [JSONValue], allowedPolicyHashes: Set<String> = []) {
+        self.snp = snp
+        self.tdx = tdx
+        self.allowedPolicyHashes = allowedPolicyHashes
+    }
+
     /// SNP: the checks of the best-matching entry (all of them when one entry matches).
     public func check(_ r: SNPReport) -> Verdict {
         let candidates = snp.enumerated().map { (i, entry) in checkSNP(r, entry, index: i) }

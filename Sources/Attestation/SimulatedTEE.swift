@@ -5,10 +5,11 @@ import Foundation
 /// 48, like AMD's) and a VCEK (ECDSA P-384 with AMD's TCB and hwID extensions), kept in a state directory, that
 /// signs reports in the exact SNP layout. Verification goes through the same `SNPVerifier` as real evidence; the
 /// simulated root is trusted only when a caller passes it explicitly, and callers must warn loudly when they do.
-public final class SimulatedTEE {
-    /// The ARK (self-signed), ASK and VCEK certificates.
-    public let ark: Certificate, ask: Certificate, vcek: Certificate
-    private let vcekKey: PrivateKey
+public final class SimulatedTEE: Sendable {
+    /// DER of the ARK (self-signed), ASK and VCEK certificates.
+    public let arkDER: [UInt8], askDER: [UInt8], vcekDER: [UInt8]
+    // Kept as PEM so the platform is Sendable; parsed per signature (microseconds next to the ECDSA signing).
+    private let vcekKeyPEM: [UInt8]
     /// The simulated chip ID (64 bytes).
     public let chipID: [UInt8]
     /// The TCB the VCEK is issued for.
@@ -23,10 +24,11 @@ public final class SimulatedTEE {
         let paths = ["ark.pem", "ask.pem", "vcek.pem", "vcek-key.pem"].map { "\(directory)/\($0)" }
         if paths.allSatisfy({ fm.fileExists(atPath: $0) }) {
             let read: (String) throws -> [UInt8] = { [UInt8](try Data(contentsOf: URL(fileURLWithPath: $0))) }
-            ark = try Certificate.pemChain(try read(paths[0]))[0]
-            ask = try Certificate.pemChain(try read(paths[1]))[0]
-            vcek = try Certificate.pemChain(try read(paths[2]))[0]
-            vcekKey = try PrivateKey(pem: try read(paths[3]))
+            arkDER = try Certificate.pemChain(try read(paths[0]))[0].der
+            askDER = try Certificate.pemChain(try read(paths[1]))[0].der
+            vcekDER = try Certificate.pemChain(try read(paths[2]))[0].der
+            vcekKeyPEM = try read(paths[3])
+            _ = try PrivateKey(pem: vcekKeyPEM)
             return
         }
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -36,10 +38,10 @@ public final class SimulatedTEE {
         let year: Int64 = 365 * 24 * 3600
         var arkT = CertificateTemplate(commonName: "ARK-Milan", serial: 1, notBefore: now - 3600, notAfter: now + 25 * year)
         arkT.isCA = true
-        ark = try CertificateIssuer.issue(arkT, subjectKey: arkKey, issuer: nil, issuerKey: arkKey, signature: .rsaPSSSHA384)
+        let ark = try CertificateIssuer.issue(arkT, subjectKey: arkKey, issuer: nil, issuerKey: arkKey, signature: .rsaPSSSHA384)
         var askT = CertificateTemplate(commonName: "SEV-Milan", serial: 2, notBefore: now - 3600, notAfter: now + 25 * year)
         askT.isCA = true
-        ask = try CertificateIssuer.issue(askT, subjectKey: askKey, issuer: ark, issuerKey: arkKey, signature: .rsaPSSSHA384)
+        let ask = try CertificateIssuer.issue(askT, subjectKey: askKey, issuer: ark, issuerKey: arkKey, signature: .rsaPSSSHA384)
         var leafT = CertificateTemplate(commonName: "SEV-VCEK", serial: 3, notBefore: now - 3600, notAfter: now + 7 * year)
         leafT.extendedKeyUsage = []
         let base = "1.3.6.1.4.1.3704.1"
@@ -50,17 +52,25 @@ public final class SimulatedTEE {
             ("\(base).3.4", int(0)), ("\(base).3.5", int(0)), ("\(base).3.6", int(0)), ("\(base).3.7", int(0)),
             ("\(base).3.8", int(115)), ("\(base).4", chipID),
         ]
-        vcek = try CertificateIssuer.issue(leafT, subjectKey: leafKey, issuer: ask, issuerKey: askKey, signature: .rsaPSSSHA384)
-        vcekKey = leafKey
+        let vcek = try CertificateIssuer.issue(leafT, subjectKey: leafKey, issuer: ask, issuerKey: askKey, signature: .rsaPSSSHA384)
+        (arkDER, askDER, vcekDER) = (ark.der, ask.der, vcek.der)
+        vcekKeyPEM = try leafKey.traditionalPEM()
         for (path, text) in [(paths[0], ark.pem), (paths[1], ask.pem), (paths[2], vcek.pem)] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         }
-        try Data(try leafKey.traditionalPEM()).write(to: URL(fileURLWithPath: paths[3]), options: .atomic)
-        chmod(paths[3], 0o600)
+        try FileSystemSecrets.writePrivate(vcekKeyPEM, to: paths[3])
+        try Data((ask.pem + ark.pem).utf8).write(to: URL(fileURLWithPath: "\(directory)/ask_ark.pem"), options: .atomic)
     }
 
+    /// The ARK certificate.
+    public var ark: Certificate { get throws { try Certificate(der: arkDER) } }
+    /// The ASK certificate.
+    public var ask: Certificate { get throws { try Certificate(der: askDER) } }
+    /// The VCEK certificate.
+    public var vcek: Certificate { get throws { try Certificate(der: vcekDER) } }
+
     /// The ASK + ARK chain, for an explicitly configured verifier.
-    public var chain: [Certificate] { [ask, ark] }
+    public var chain: [Certificate] { get throws { [try ask, try ark] } }
 
     /// Signs a version-3 Milan report with the given MEASUREMENT, HOST_DATA and REPORT_DATA.
     public func report(measurement: [UInt8], hostData: [UInt8], reportData: [UInt8], policy: UInt64 = 0x30000) throws -> SNPReport {
@@ -72,7 +82,7 @@ public final class SimulatedTEE {
         put(0x008, le(policy, 8))
         put(0x034, le(1, 4))
         put(0x038, le(tcbRaw, 8))
-        put(0x040, le(1, 8))
+        put(0x040, le(0, 8))  // PLATFORM_INFO: SMT disabled, as the simulated reference values require
         put(0x050, Array((reportData + [UInt8](repeating: 0, count: 64)).prefix(64)))
         put(0x090, Array((measurement + [UInt8](repeating: 0, count: 48)).prefix(48)))
         put(0x0C0, Array((hostData + [UInt8](repeating: 0, count: 32)).prefix(32)))
@@ -83,9 +93,24 @@ public final class SimulatedTEE {
         put(0x1A0, chipID)
         put(0x1E0, le(tcbRaw, 8))
         put(0x1F0, le(tcbRaw, 8))
-        let (sr, ss) = try vcekKey.signECDSA(message: Array(r.prefix(SNPReport.signedSize)), hash: .sha384, size: 48)
+        let (sr, ss) = try PrivateKey(pem: vcekKeyPEM).signECDSA(message: Array(r.prefix(SNPReport.signedSize)), hash: .sha384, size: 48)
         put(0x2A0, Array(sr.reversed()))
         put(0x2E8, Array(ss.reversed()))
         return try SNPReport(r)
+    }
+}
+
+/// Writes secret files: temp file created with mode 0600, then renamed over the destination.
+enum FileSystemSecrets {
+    static func writePrivate(_ bytes: [UInt8], to path: String) throws {
+        let temp = "\(path).tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temp]) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count, rename(temp, path) == 0 else {
+            unlink(temp)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
     }
 }

@@ -21,3 +21,51 @@ ASN1_TYPE *COpenSSLShims_sk_ASN1_TYPE_value(const STACK_OF(ASN1_TYPE) *stack, in
 }
 
 void COpenSSLShims_sk_ASN1_TYPE_pop_free(STACK_OF(ASN1_TYPE) *stack) { sk_ASN1_TYPE_pop_free(stack, ASN1_TYPE_free); }
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
+
+EVP_PKEY *COpenSSLShims_ec_key_from_material(const char *curve, const unsigned char *material, size_t len) {
+    int nid = EC_curve_nist2nid(curve);
+    if (nid == NID_undef) return NULL;
+    EVP_PKEY *result = NULL;
+    EC_GROUP *group = EC_GROUP_new_by_curve_name(nid);
+    BN_CTX *bnctx = BN_CTX_new();
+    BIGNUM *x = BN_bin2bn(material, (int)len, NULL);
+    BIGNUM *nMinus1 = BN_new();
+    EC_POINT *point = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    unsigned char *pub = NULL;
+    if (!group || !bnctx || !x || !nMinus1) goto done;
+    /* scalar = (x mod (n - 1)) + 1, so it is never zero */
+    if (!BN_copy(nMinus1, EC_GROUP_get0_order(group)) || !BN_sub_word(nMinus1, 1)) goto done;
+    if (!BN_mod(x, x, nMinus1, bnctx) || !BN_add_word(x, 1)) goto done;
+    point = EC_POINT_new(group);
+    if (!point || !EC_POINT_mul(group, point, x, NULL, NULL, bnctx)) goto done;
+    size_t publen = EC_POINT_point2buf(group, point, POINT_CONVERSION_UNCOMPRESSED, &pub, bnctx);
+    if (publen == 0) goto done;
+    bld = OSSL_PARAM_BLD_new();
+    if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, OBJ_nid2sn(nid), 0) ||
+        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, x) ||
+        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, publen))
+        goto done;
+    params = OSSL_PARAM_BLD_to_param(bld);
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) != 1) goto done;
+    if (EVP_PKEY_fromdata(ctx, &result, EVP_PKEY_KEYPAIR, params) != 1) result = NULL;
+done:
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    OPENSSL_free(pub);
+    EC_POINT_free(point);
+    BN_clear_free(x);
+    BN_free(nMinus1);
+    BN_CTX_free(bnctx);
+    EC_GROUP_free(group);
+    return result;
+}

@@ -121,7 +121,7 @@ enum ECDSAVerifier {
         defer { COpenSSLShims_free(der) }
         guard let ctx = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(ctx) }
-        let md: OpaquePointer? = hash == .sha384 ? EVP_sha384() : EVP_sha256()
+        let md = hash.evpMD
         guard EVP_DigestVerifyInit(ctx, nil, md, nil, key) == 1 else { return false }
         return EVP_DigestVerify(ctx, der, Int(n), message, message.count) == 1
     }

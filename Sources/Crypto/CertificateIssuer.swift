@@ -46,6 +46,27 @@ public enum CertificateIssuer {
         issuerKey: PrivateKey,
         signature: Signature = .standard(.sha256)
     ) throws(CryptoError) -> Certificate {
+        try issue(t, subjectPKey: subjectKey.pkey, issuer: issuer, issuerKey: issuerKey, signature: signature)
+    }
+
+    /// Issues a certificate for a public key whose private half the issuer never sees (a CSR-less mesh leaf).
+    public static func issue(
+        _ t: CertificateTemplate,
+        subjectPublicKey: PublicKey,
+        issuer: Certificate,
+        issuerKey: PrivateKey,
+        signature: Signature = .standard(.sha256)
+    ) throws(CryptoError) -> Certificate {
+        try issue(t, subjectPKey: subjectPublicKey.pkey, issuer: issuer, issuerKey: issuerKey, signature: signature)
+    }
+
+    static func issue(
+        _ t: CertificateTemplate,
+        subjectPKey: OpaquePointer,
+        issuer: Certificate?,
+        issuerKey: PrivateKey,
+        signature: Signature
+    ) throws(CryptoError) -> Certificate {
         guard let x = X509_new() else { throw CryptoError("X509_new") }
         let cert = Certificate(taking: x)
         X509_set_version(x, 2)
@@ -55,7 +76,7 @@ public enum CertificateIssuer {
         BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x))
         ASN1_TIME_set(X509_getm_notBefore(x), time_t(t.notBefore))
         ASN1_TIME_set(X509_getm_notAfter(x), time_t(t.notAfter))
-        guard X509_set_pubkey(x, subjectKey.pkey) == 1 else { throw CryptoError("X509_set_pubkey") }
+        guard X509_set_pubkey(x, subjectPKey) == 1 else { throw CryptoError("X509_set_pubkey") }
         guard let name = X509_NAME_new() else { throw CryptoError("X509_NAME_new") }
         defer { X509_NAME_free(name) }
         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, t.commonName, -1, -1, 0)
@@ -92,7 +113,7 @@ public enum CertificateIssuer {
         }
         switch signature {
         case .standard(let hash):
-            let md: OpaquePointer? = hash == .sha384 ? EVP_sha384() : EVP_sha256()
+            let md = hash.evpMD
             guard X509_sign(x, issuerKey.pkey, md) > 0 else { throw CryptoError("X509_sign") }
         case .rsaPSSSHA384:
             guard let mdctx = EVP_MD_CTX_new() else { throw CryptoError("EVP_MD_CTX_new") }

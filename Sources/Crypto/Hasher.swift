@@ -33,12 +33,25 @@ public struct CryptoError: Error, CustomStringConvertible, Sendable {
 public enum HashAlgorithm: Sendable {
     case sha256
     case sha384
+    case sha512
 
     /// Digest length in bytes.
     public var outputSize: Int {
         switch self {
         case .sha256: 32
         case .sha384: 48
+        case .sha512: 64
+        }
+    }
+}
+
+extension HashAlgorithm {
+    /// The OpenSSL message digest for this algorithm.
+    var evpMD: OpaquePointer? {
+        switch self {
+        case .sha256: EVP_sha256()
+        case .sha384: EVP_sha384()
+        case .sha512: EVP_sha512()
         }
     }
 }
@@ -52,11 +65,7 @@ public final class Hasher {
     /// Starts a new digest computation.
     public init(_ algorithm: HashAlgorithm = .sha256) throws(CryptoError) {
         guard let ctx = EVP_MD_CTX_new() else { throw CryptoError("EVP_MD_CTX_new") }
-        let md: OpaquePointer? =
-            switch algorithm {
-            case .sha256: EVP_sha256()
-            case .sha384: EVP_sha384()
-            }
+        let md = algorithm.evpMD
         guard EVP_DigestInit_ex(ctx, md, nil) == 1 else {
             EVP_MD_CTX_free(ctx)
             throw CryptoError("EVP_DigestInit_ex")
@@ -126,6 +135,16 @@ public enum SHA384 {
     /// The SHA-384 digest of `bytes`.
     public static func hash(_ bytes: some Sequence<UInt8>) -> Digest {
         guard let h = try? Hasher(.sha384) else { preconditionFailure("OpenSSL SHA-384 context unavailable") }
+        h.update(bytes)
+        return h.finalize()
+    }
+}
+
+/// One-shot SHA-512.
+public enum SHA512 {
+    /// The SHA-512 digest of `bytes`.
+    public static func hash(_ bytes: some Sequence<UInt8>) -> Digest {
+        guard let h = try? Hasher(.sha512) else { preconditionFailure("OpenSSL SHA-512 context unavailable") }
         h.update(bytes)
         return h.finalize()
     }

@@ -105,7 +105,7 @@ extension PrivateKey {
     public func signECDSA(message: [UInt8], hash: HashAlgorithm, size: Int) throws(CryptoError) -> (r: [UInt8], s: [UInt8]) {
         guard let ctx = EVP_MD_CTX_new() else { throw CryptoError("EVP_MD_CTX_new") }
         defer { EVP_MD_CTX_free(ctx) }
-        let md: OpaquePointer? = hash == .sha384 ? EVP_sha384() : EVP_sha256()
+        let md = hash.evpMD
         guard EVP_DigestSignInit(ctx, nil, md, nil, pkey) == 1 else { throw CryptoError("EVP_DigestSignInit") }
         var length = 0
         guard EVP_DigestSign(ctx, nil, &length, message, message.count) == 1 else { throw CryptoError("EVP_DigestSign") }

@@ -4,19 +4,23 @@ internal import COpenSSL
 public final class PublicKey {
     let pkey: OpaquePointer
 
+    init(taking pkey: OpaquePointer) {
+        self.pkey = pkey
+    }
+
     deinit {
         EVP_PKEY_free(pkey)
     }
 
     /// Parses a DER SubjectPublicKeyInfo.
-    public init(spki der: [UInt8]) throws(CryptoError) {
+    public convenience init(spki der: [UInt8]) throws(CryptoError) {
         let key: OpaquePointer? = der.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> OpaquePointer? in
             var p: UnsafePointer<UInt8>? = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard p != nil else { return nil }
             return d2i_PUBKEY(nil, &p, buffer.count)
         }
         guard let key else { throw CryptoError("parse SubjectPublicKeyInfo") }
-        pkey = key
+        self.init(taking: key)
     }
 
     /// A P-256 key from its raw 64-byte X‖Y coordinates (as TDX quotes carry the attestation key), wrapped in

@@ -36,9 +36,20 @@ struct Arguments {
     var product: String?
     var at: String?
     var manifest: String?
+    var coordinator: String?
+    var listen: String?
+    var state: String?
+    var simulatedTEE = false
+    var initdata: String?
+    var out: String?
+    var workspace: String?
+    var seedshareKey: String?
+    var seedShares: String?
+    var ephemeralSeed = false
+    var retrySeconds: Int?
 
     /// Commands that take a sub-command word.
-    static let commandsWithSub: Set<String> = ["cache", "evidence"]
+    static let commandsWithSub: Set<String> = ["cache", "evidence", "coordinator"]
 
     init(_ argv: [String]) throws(UsageError) {
         var i = 0
@@ -104,6 +115,20 @@ struct Arguments {
             case "--product": product = try take()
             case "--at": at = try take()
             case "-m", "--manifest": manifest = try take()
+            case "-c", "--coordinator": coordinator = try take()
+            case "--listen": listen = try take()
+            case "--state": state = try take()
+            case "--simulated-tee": simulatedTEE = true
+            case "--initdata": initdata = try take()
+            case "--out": out = try take()
+            case "--workspace", "-w": workspace = try take()
+            case "--seedshare-owner-key": seedshareKey = try take()
+            case "--seed-shares": seedShares = try take()
+            case "--ephemeral-seed": ephemeralSeed = true
+            case "--retry":
+                let v = try take()
+                guard let n = Int(v), n >= 0 else { throw UsageError(message: "--retry needs seconds ≥ 0, got '\(v)'") }
+                retrySeconds = n
             case "-h", "--help": help = true
             default:
                 if a.hasPrefix("-j"), let n = Int(a.dropFirst(2)), n > 0 {

@@ -58,9 +58,22 @@ enum CLI {
                 return try await Commands.generate(args)
             case "evidence":
                 return try EvidenceCommand.run(args)
+            case "coordinator":
+                return try await CoordinatorCommands.coordinator(args)
+            case "set":
+                return try CoordinatorCommands.set(args)
+            case "verify":
+                return try CoordinatorCommands.verify(args)
+            case "initializer":
+                return try CoordinatorCommands.initializer(args)
+            case "recover":
+                return try CoordinatorCommands.recover(args)
             default:
                 var message = "unknown command '\(command)'"
-                let known = ["run", "plan", "check", "graph", "explain", "cache", "patch", "generate", "evidence", "version", "help"]
+                let known = [
+                    "run", "plan", "check", "graph", "explain", "cache", "patch", "generate", "evidence", "coordinator", "set", "verify",
+                    "initializer", "recover", "version", "help",
+                ]
                 if let s = Suggest.closest(to: command, among: known) { message += " (did you mean '\(s)'?)" }
                 throw UsageError(message: message)
             }

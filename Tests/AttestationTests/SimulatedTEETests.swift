@@ -13,14 +13,14 @@ import Testing
         #expect(report.hostData == hostData)
         #expect(report.product == .milan && report.version == 3)
         // With the simulated root configured: every check passes through the real verifier.
-        let trusted = SNPVerifier(chain: tee.chain).verify(report, leaf: tee.vcek)
+        let trusted = SNPVerifier(chain: try tee.chain).verify(report, leaf: try tee.vcek)
         #expect(trusted.accepted, "\(trusted.failures)")
         // Against AMD's pinned Milan chain it is rejected, with the reason.
-        let amd = SNPVerifier(chain: try #require(AMDRoots.chain(.milan, vlek: false))).verify(report, leaf: tee.vcek)
+        let amd = SNPVerifier(chain: try #require(AMDRoots.chain(.milan, vlek: false))).verify(report, leaf: try tee.vcek)
         #expect(amd.failures.map(\.name) == ["leaf signed by intermediate"])
         // The state persists: a second instance signs with the same VCEK.
         let again = try SimulatedTEE(directory: dir)
-        #expect(again.vcek.der == tee.vcek.der)
+        #expect(again.vcekDER == tee.vcekDER)
         let attrs = try FileManager.default.attributesOfItem(atPath: dir + "/vcek-key.pem")
         #expect(attrs[.posixPermissions] as? Int == 0o600)
         // The simulated chain verifies with OpenSSL's path validation too.

@@ -82,7 +82,7 @@ import Testing
         let tee = try SimulatedTEE(directory: dir.path + "/tee")
         let report = try tee.report(measurement: Array(repeating: 1, count: 48), hostData: Array(repeating: 2, count: 32), reportData: [])
         try Data(report.raw).write(to: URL(fileURLWithPath: dir.path + "/report.bin"))
-        try dir.write("chain.pem", tee.ask.pem + tee.ark.pem)
+        try dir.write("chain.pem", try tee.ask.pem + tee.ark.pem)
         let base = ["evidence", "verify", "--snp-report", "report.bin", "--cert", "tee/vcek.pem"]
         let rejected = try CLI.run(base, in: dir.path)
         #expect(rejected.status == 1)

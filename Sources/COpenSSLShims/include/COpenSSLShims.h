@@ -25,3 +25,10 @@ uint64_t COpenSSLShims_SSL_OP_IGNORE_UNEXPECTED_EOF(void);
 int COpenSSLShims_sk_ASN1_TYPE_num(const STACK_OF(ASN1_TYPE) *stack);
 ASN1_TYPE *COpenSSLShims_sk_ASN1_TYPE_value(const STACK_OF(ASN1_TYPE) *stack, int index);
 void COpenSSLShims_sk_ASN1_TYPE_pop_free(STACK_OF(ASN1_TYPE) *stack);
+
+#include <openssl/evp.h>
+
+/// Builds an EC private key on the named curve (e.g. "P-384") from `len` bytes of key material: the bytes are
+/// read as a big-endian integer and reduced to a scalar in [1, n-1]; the public point is computed. Returns NULL
+/// on failure (the OpenSSL error queue says why). Used for keys Contrast derives deterministically from a seed.
+EVP_PKEY *COpenSSLShims_ec_key_from_material(const char *curve, const unsigned char *material, size_t len);

@@ -1,0 +1,165 @@
+public import Contrast
+import Crypto
+import Foundation
+import Kube
+
+/// `contrast-pipe set`: validate the manifest, check the resources' initdata against it, attest the Coordinator,
+/// send manifest + initdata (signed with workload-owner.pem for updates), write the CA certificates and the seed
+/// shares into the workspace.
+public struct SetOperation: Sendable {
+    /// Result of a set.
+    public enum Outcome: Sendable, Equatable {
+        /// The Coordinator already had this manifest as its latest; nothing was sent (no CA rotation).
+        case unchanged
+        /// The manifest was set; `first` when it was the first manifest (seed shares written).
+        case set(first: Bool)
+    }
+
+    /// The client used.
+    public var client: CoordinatorClient
+    /// manifest.json path.
+    public var manifestPath: String
+    /// Resource files or directories holding the initdata annotations.
+    public var resources: [String]
+    /// Workspace directory: workload-owner.pem is read from it; CA files and seed-shares.json are written to it.
+    public var workspace: String
+    /// Skip the update when the latest manifest is already ours (the pipeline stage's behaviour).
+    public var skipIfCurrent = true
+
+    /// Creates the operation.
+    public init(client: CoordinatorClient, manifestPath: String, resources: [String], workspace: String) {
+        self.client = client
+        self.manifestPath = manifestPath
+        self.resources = resources
+        self.workspace = workspace
+    }
+
+    /// Runs it.
+    public func run() throws(CoordinatorError) -> Outcome {
+        let manifestBytes = try Files.read(manifestPath)
+        let manifest = try Self.validated(manifestBytes, path: manifestPath)
+        let docs = try Self.initdataDocuments(resources)
+        let hashes = Set(docs.keys)
+        if hashes.count != manifest.policies.count {
+            throw CoordinatorError(
+                .invalidArgument, "policy count mismatch: the resources carry \(hashes.count) initdata annotations, the manifest lists \(manifest.policies.count) policies")
+        }
+        for hash in hashes.sorted() where manifest.policies[hash] == nil {
+            throw CoordinatorError(.invalidArgument, "policy \(hash) (from \(docs[hash]!.source)) not found in manifest")
+        }
+        let attested = try client.attest(expecting: manifest)
+        if skipIfCurrent, attested.manifests.last == manifestBytes {
+            try writeCAs(root: attested.rootCA, mesh: attested.meshCA)
+            return .unchanged
+        }
+        var request = API.SetManifestRequest(
+            manifest: Data(manifestBytes), policies: hashes.sorted().map { Data(docs[$0]!.toml) },
+            previous_transition_hash: Data(attested.latestTransition ?? Transition.root))
+        if let latest = attested.latestTransition {
+            let keyPath = workspace + "/workload-owner.pem"
+            guard FileManager.default.fileExists(atPath: keyPath) else {
+                throw CoordinatorError(.invalidArgument, "updating the manifest needs the workload owner key \(keyPath)")
+            }
+            let transition = Transition(manifestHash: SHA256.hash(manifestBytes).bytes, previous: latest).hash
+            do {
+                let key = try PrivateKey(pem: try Files.read(keyPath))
+                request.signature = Data(try key.signDER(message: Array(Digest(bytes: transition).hex.utf8), hash: .sha256))
+                request.public_key = Data(try key.publicKeyPKIX())
+            } catch { throw CoordinatorError(.invalidArgument, "workload owner key \(keyPath): \(error)") }
+        }
+        let response = try client.setManifest(request)
+        try writeCAs(root: [UInt8](response.root_ca), mesh: [UInt8](response.mesh_ca))
+        if let shares = response.seed_shares_doc {
+            try Files.write(Array(SeedShares.fileJSON(shares).utf8), to: workspace + "/seed-shares.json", mode: 0o600)
+        }
+        return .set(first: attested.latestTransition == nil)
+    }
+
+    private func writeCAs(root: [UInt8], mesh: [UInt8]) throws(CoordinatorError) {
+        try Files.write(root, to: workspace + "/coordinator-root-ca.pem")
+        try Files.write(mesh, to: workspace + "/mesh-ca.pem")
+    }
+
+    /// Parses and validates a manifest by Contrast's rules; expected-missing values are refused with the hint.
+    public static func validated(_ bytes: [UInt8], path: String) throws(CoordinatorError) -> Manifest {
+        let manifest: Manifest
+        do { manifest = try Manifest(json: bytes) } catch { throw CoordinatorError(.invalidArgument, "\(path): \(error)") }
+        let verdict = manifest.validate()
+        if !verdict.errors.isEmpty {
+            throw CoordinatorError(.invalidArgument, "\(path): invalid manifest:\n  " + verdict.errors.joined(separator: "\n  "))
+        }
+        if !verdict.expectedMissing.isEmpty {
+            throw CoordinatorError(
+                .invalidArgument,
+                "\(path): reference values are expected missing:\n  " + verdict.expectedMissing.joined(separator: "\n  ")
+                    + "\nfill them in (pipeline generate: minimum-tcb / minimum-tcb-file, mr-seam) and generate again")
+        }
+        return manifest
+    }
+
+    /// The initdata documents annotated in the resources, by policy hash.
+    public static func initdataDocuments(_ paths: [String]) throws(CoordinatorError) -> [String: (toml: [UInt8], source: String)] {
+        var out: [String: (toml: [UInt8], source: String)] = [:]
+        for file in try Files.yamlFiles(paths) {
+            let text = String(decoding: try Files.read(file), as: UTF8.self)
+            let documents: KubeDocuments
+            do { documents = try KubeDocuments(yaml: text, file: file) } catch {
+                throw CoordinatorError(.invalidArgument, "\(error)")
+            }
+            for resource in documents.resources {
+                guard let value = resource.podAnnotations[Initdata.annotation] else { continue }
+                do {
+                    let initdata = try Initdata.decode(annotation: value)
+                    out[initdata.digest] = (initdata.toml, "\(file): \(resource.displayName)")
+                } catch {
+                    throw CoordinatorError(.invalidArgument, "\(file): \(resource.displayName): unreadable initdata annotation: \(error)")
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// File helpers: atomic writes (temp file + rename) with a mode, reads with CoordinatorError.
+public enum Files {
+    /// Reads a whole file.
+    public static func read(_ path: String) throws(CoordinatorError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CoordinatorError(.invalidArgument, "cannot read \(path)")
+        }
+        return [UInt8](data)
+    }
+
+    /// Writes atomically; mode 0600 files go through `PrivateFile`.
+    public static func write(_ bytes: [UInt8], to path: String, mode: Int = 0o644) throws(CoordinatorError) {
+        do {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            if mode == 0o600 {
+                try PrivateFile.write(bytes, to: path)
+            } else {
+                try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+                chmod(path, mode_t(mode))
+            }
+        } catch let error as CoordinatorError { throw error } catch {
+            throw CoordinatorError(.internal, "cannot write \(path): \(error)")
+        }
+    }
+
+    /// YAML files named by `paths` (directories are searched recursively), sorted.
+    public static func yamlFiles(_ paths: [String]) throws(CoordinatorError) -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw CoordinatorError(.invalidArgument, "no such file: \(path)") }
+            if !isDir.boolValue {
+                out.append(path)
+                continue
+            }
+            let entries = (fm.enumerator(atPath: path)?.allObjects as? [String]) ?? []
+            out += entries.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted().map { "\(path)/\($0)" }
+        }
+        return out
+    }
+}

@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "Patching", dependencies: ["Kube", "YAML"], swiftSettings: strictSettings),
         // Stage types (one file each) and their registry.
         .target(
-            name: "Stages", dependencies: ["Engine", "YAML", "Kube", "Patching", "Crypto", "Contrast"], swiftSettings: strictSettings),
+            name: "Stages", dependencies: ["Engine", "YAML", "Kube", "Patching", "Crypto", "Contrast", "Coordinator", "HTTP"],
+            swiftSettings: strictSettings),
         // The command-line tool.
         .executableTarget(
             name: "contrast-pipe",

@@ -12,6 +12,8 @@ public final class CoordinatorService: Sendable {
     public let server: HTTPServer
     /// The simulated platform's ASK+ARK file clients must be given (`--insecure-simulated-root`), when simulated.
     public let simulatedRootFile: String?
+    /// The Coordinator's own initdata (nil = none given).
+    public let initdata: [UInt8]?
 
     /// Options for `start`.
     public struct Options: Sendable {
@@ -50,6 +52,7 @@ public final class CoordinatorService: Sendable {
         coordinator = try Coordinator(config: config)
         do { server = try HTTPServer(listen: options.listen) } catch { throw CoordinatorError(.unavailable, "\(error)") }
         simulatedRootFile = teeDir + "/ask_ark.pem"
+        initdata = options.initdata
         handler = CoordinatorAPIHandler(coordinator: coordinator, log: options.log)
     }
 

@@ -4,6 +4,9 @@ public import Engine
 public enum BuiltinStages {
     /// A registry holding every built-in stage type.
     public static var registry: StageRegistry {
-        StageRegistry([ApplyStage.self, CommandStage.self, DownloadStage.self, GenerateStage.self, PatchStage.self])
+        StageRegistry([
+            ApplyStage.self, CommandStage.self, CoordinatorStage.self, DownloadStage.self, GenerateStage.self, PatchStage.self,
+            SetStage.self, VerifyStage.self,
+        ])
     }
 }

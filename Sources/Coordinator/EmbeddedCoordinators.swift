@@ -1,0 +1,61 @@
+import Contrast
+import Dispatch
+public import HTTP
+import Kube
+import Synchronization
+
+/// The embedded Coordinators of this process, one per state directory: started on first use on 127.0.0.1 (a free
+/// port), serving until the process ends. Pipeline stages that talk to an embedded Coordinator (`set`, `verify`)
+/// ask for its endpoint here, so it also runs when the `coordinator` stage itself was up to date.
+public enum EmbeddedCoordinators {
+    private static let running = Mutex<[String: CoordinatorService]>([:])
+
+    /// The endpoint and simulated-root file of the Coordinator for `stateDirectory`, starting it if needed with
+    /// HOST_DATA = sha256(`initdata`). A running instance with another initdata is restarted.
+    public static func start(stateDirectory: String, initdata: [UInt8]) throws(CoordinatorError) -> (endpoint: Endpoint, simulatedRoot: String) {
+        try running.withLock { table throws(CoordinatorError) in
+            if let service = table[stateDirectory], service.initdata == initdata {
+                return (service.endpoint, service.simulatedRootFile ?? "")
+            }
+            table[stateDirectory]?.shutdown()
+            let options = CoordinatorService.Options(listen: Endpoint(host: "127.0.0.1", port: 0), stateDirectory: stateDirectory, initdata: initdata)
+            let service = try CoordinatorService(simulated: options)
+            table[stateDirectory] = service
+            Task.detached { await service.run() }
+            return (service.endpoint, service.simulatedRootFile ?? "")
+        }
+    }
+
+    /// Stops every embedded Coordinator (in-flight requests finish).
+    public static func shutdownAll() {
+        running.withLock { table in
+            for service in table.values { service.shutdown() }
+            table.removeAll()
+        }
+    }
+
+    /// The initdata TOML of the Coordinator resource (pod role `coordinator`) in rendered resources.
+    public static func coordinatorInitdata(_ paths: [String]) throws(CoordinatorError) -> [UInt8] {
+        var found: [[UInt8]] = []
+        for file in try Files.yamlFiles(paths) {
+            let text = String(decoding: try Files.read(file), as: UTF8.self)
+            let documents: KubeDocuments
+            do { documents = try KubeDocuments(yaml: text, file: file) } catch { throw CoordinatorError(.invalidArgument, "\(error)") }
+            for r in documents.resources where r.podAnnotations[WorkloadPreparer.podRole] == "coordinator" {
+                guard let value = r.podAnnotations[Initdata.annotation] else {
+                    throw CoordinatorError(.invalidArgument, "\(file): \(r.displayName) has no initdata annotation (run generate first)")
+                }
+                do { found.append(try Initdata.decode(annotation: value).toml) } catch {
+                    throw CoordinatorError(.invalidArgument, "\(file): \(r.displayName): unreadable initdata annotation: \(error)")
+                }
+            }
+        }
+        guard found.count == 1 else {
+            throw CoordinatorError(
+                .invalidArgument,
+                found.isEmpty ? "no Coordinator resource (pod-role coordinator) in \(paths.joined(separator: ", "))"
+                    : "\(found.count) Coordinator resources found; the embedded Coordinator needs exactly one")
+        }
+        return found[0]
+    }
+}

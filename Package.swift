@@ -73,6 +73,9 @@ let package = Package(
         .testTarget(
             name: "AttestationTests", dependencies: ["Attestation", "Crypto"], exclude: ["Fixtures"],
             swiftSettings: strictSettings),
+        .testTarget(
+            name: "CoordinatorTests", dependencies: ["Coordinator", "HTTP", "Attestation", "Contrast", "Crypto"],
+            swiftSettings: strictSettings),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Kube", "YAML"], swiftSettings: strictSettings),
         .testTarget(
             name: "CLITests",

@@ -79,6 +79,12 @@ public enum API {
         public var public_key: String
         /// RSA-OAEP-SHA256 (label "seedshare") encryption of the seed.
         public var encrypted_seed: Data
+
+        /// Creates a share.
+        public init(public_key: String, encrypted_seed: Data) {
+            self.public_key = public_key
+            self.encrypted_seed = encrypted_seed
+        }
     }
 
     /// The seed shares handed out on the first set.
@@ -87,6 +93,12 @@ public enum API {
         public var seed_shares: [SeedShare]
         /// The salt that goes with the seed.
         public var salt: Data
+
+        /// Creates a document.
+        public init(seed_shares: [SeedShare], salt: Data) {
+            self.seed_shares = seed_shares
+            self.salt = salt
+        }
     }
 
     /// `POST /v1/manifest` response.
@@ -149,6 +161,14 @@ public enum API {
         public var public_key: Data
         /// Signature over sha256(seed ‖ salt) by the seed-share owner key (RSA PKCS#1 v1.5 SHA-256).
         public var signature: Data
+
+        /// Creates a request.
+        public init(seed: Data, salt: Data, public_key: Data, signature: Data) {
+            self.seed = seed
+            self.salt = salt
+            self.public_key = public_key
+            self.signature = signature
+        }
     }
 
     /// Error body.

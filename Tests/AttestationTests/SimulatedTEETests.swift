@@ -24,6 +24,6 @@ import Testing
         let attrs = try FileManager.default.attributesOfItem(atPath: dir + "/vcek-key.pem")
         #expect(attrs[.posixPermissions] as? Int == 0o600)
         // The simulated chain verifies with OpenSSL's path validation too.
-        #expect(tee.vcek.verify(root: tee.ark, intermediates: [tee.ask], at: Int64(Date().timeIntervalSince1970)) == nil)
+        #expect(try tee.vcek.verify(root: try tee.ark, intermediates: [try tee.ask], at: Int64(Date().timeIntervalSince1970)) == nil)
     }
 }

@@ -90,7 +90,7 @@ public struct HTTPResponse: Sendable {
 /// Reads HTTP/1.1 messages from a byte stream, keeping bytes that arrive past one message for the next.
 public final class HTTPMessageReader {
     private let stream: any ByteStream
-    private var buffer: [UInt8] = []
+    fileprivate(set) var buffer: [UInt8] = []
     /// Largest accepted header block.
     public var maxHeaderBytes = 64 * 1024
     /// Largest accepted body.
@@ -226,6 +226,36 @@ public final class HTTPMessageReader {
         return HTTPResponse(status: status, headers: headers, body: body)
     }
 
+    /// Parses one complete request from the front of `buffer`: the request and the bytes it used, nil when more
+    /// bytes are needed. Waits for the whole declared body before parsing, so large bodies are parsed once.
+    public static func parseRequest(_ buffer: [UInt8], maxHeaderBytes: Int, maxBodyBytes: Int) throws(HTTPError) -> (HTTPRequest, Int)? {
+        guard let headEnd = find(buffer, [13, 10, 13, 10], from: 0) else {
+            if buffer.count > maxHeaderBytes { throw HTTPError("header block larger than \(maxHeaderBytes) bytes", status: 431) }
+            return nil
+        }
+        let head = String(decoding: buffer[..<headEnd], as: UTF8.self).lowercased()
+        var chunked = false
+        for line in head.split(separator: "\r\n").dropFirst() {
+            if line.hasPrefix("content-length:"), let n = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)), n <= maxBodyBytes,
+                buffer.count < headEnd + 4 + n
+            {
+                return nil
+            }
+            if line.hasPrefix("transfer-encoding:") { chunked = true }
+        }
+        let source = BufferStream(buffer)
+        let reader = HTTPMessageReader(source)
+        reader.maxHeaderBytes = maxHeaderBytes
+        reader.maxBodyBytes = maxBodyBytes
+        do throws(HTTPError) {
+            guard let request = try reader.readRequest() else { return nil }
+            return (request, buffer.count - reader.buffer.count)
+        } catch {
+            if chunked && error.message == BufferStream.incomplete { return nil }
+            throw error
+        }
+    }
+
     static func find(_ haystack: [UInt8], _ needle: [UInt8], from: Int) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         var i = from
@@ -262,4 +292,22 @@ extension HTTPRequest {
         head += "\r\n"
         return Array(head.utf8) + body
     }
+}
+
+/// A byte stream over bytes already received: reading past them reports an incomplete message.
+final class BufferStream: ByteStream {
+    static let incomplete = "incomplete message"
+    private var bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    func read(max: Int) throws(HTTPError) -> [UInt8] {
+        guard !bytes.isEmpty else { throw HTTPError(Self.incomplete) }
+        defer { bytes = [] }
+        return bytes
+    }
+
+    func write(_ bytes: [UInt8]) throws(HTTPError) {}
 }

@@ -1,6 +1,9 @@
-import Dispatch
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Limits and timeouts of an `HTTPServer`.
 public struct HTTPServerOptions: Sendable {
@@ -17,159 +20,167 @@ public struct HTTPServerOptions: Sendable {
     public init() {}
 }
 
-/// Wraps an accepted TCP connection before HTTP is spoken on it (e.g. a TLS handshake).
-public typealias StreamUpgrade = @Sendable (TCPStream) throws -> any ByteStream
-
-/// A HTTP/1.1 server over POSIX sockets: one listener, one task per connection in a task group, keep-alive,
-/// read timeouts, body and header limits, and graceful shutdown. Blocking socket calls run on Dispatch threads so
-/// the Swift concurrency pool never blocks; a failing connection (bad request, reset, handler error) only ever
-/// closes itself.
+/// A HTTP/1.1 server over POSIX sockets: one listener, one child task per connection in a task group, keep-alive and
+/// pipelining, read timeouts, body and header limits, graceful shutdown. Sockets are non-blocking; a single poll(2)
+/// thread (`Reactor`) wakes the connection tasks, so neither the Swift concurrency pool nor Dispatch ever blocks on
+/// a socket. A failing connection (malformed request, reset, throwing handler) only ever closes itself.
 public final class HTTPServer: Sendable {
     /// The handler type: a request in, a response out. Throwing yields 500.
     public typealias Handler = @Sendable (HTTPRequest) async throws -> HTTPResponse
 
     private let listener: TCPListener
     private let options: HTTPServerOptions
-    private let upgrade: StreamUpgrade?
-    private let connections = Mutex<[Int32: TCPStream]>([:])
+    private let connections = Mutex<[Int32: Connection]>([:])
     private let stopping = Atomic<Bool>(false)
 
     /// The bound endpoint (with the real port when port 0 was asked for).
     public var endpoint: Endpoint { listener.endpoint }
 
-    /// Binds to `endpoint`. `upgrade` wraps each accepted connection (TLS); nil serves plain HTTP.
-    public init(listen endpoint: Endpoint, options: HTTPServerOptions = HTTPServerOptions(), upgrade: StreamUpgrade? = nil) throws(HTTPError) {
+    /// Binds to `endpoint`.
+    public init(listen endpoint: Endpoint, options: HTTPServerOptions = HTTPServerOptions()) throws(HTTPError) {
         listener = try TCPListener(endpoint)
+        _ = fcntl(listener.fd, F_SETFL, fcntl(listener.fd, F_GETFL) | O_NONBLOCK)
         self.options = options
-        self.upgrade = upgrade
     }
 
     /// Serves until `shutdown()`; returns once every connection has finished or been closed.
     public func run(_ handler: @escaping Handler) async {
         await withTaskGroup(of: Void.self) { group in
             while !stopping.load(ordering: .acquiring) {
-                let timeout = options.readTimeoutSeconds
-                let listener = self.listener
-                guard let stream = try? await Self.blocking({ () throws(HTTPError) in try listener.accept(timeoutSeconds: timeout) }) else {
-                    break
+                let fd = accept(listener.fd, nil, nil)
+                if fd < 0 {
+                    if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED {
+                        if await Reactor.shared.wait(fd: listener.fd) == .cancelled { break }
+                        continue
+                    }
+                    if errno == EMFILE || errno == ENFILE {
+                        try? await Task.sleep(for: .milliseconds(10))
+                        continue
+                    }
+                    break  // listener closed
                 }
-                register(stream)
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                let connection = Connection(fd: fd)
+                connections.withLock { $0[fd] = connection }
                 group.addTask { [self] in
-                    await serve(stream, handler)
-                    unregister(stream)
-                    stream.close()
+                    await serve(connection, handler)
+                    connections.withLock { _ = $0.removeValue(forKey: fd) }
+                    connection.close()
                 }
             }
-            // Stopping: give in-flight requests a grace period, then wake whatever is still blocked.
-            let grace = options.shutdownGraceSeconds
-            let deadline = ContinuousClock.now + .seconds(grace)
+            // Stopping: give in-flight requests a grace period, then close whatever is still open.
+            let deadline = ContinuousClock.now + .seconds(options.shutdownGraceSeconds)
             while !connections.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            connections.withLock { for stream in $0.values { stream.shutdown() } }
+            connections.withLock { for c in $0.values { c.abort() } }
             await group.waitForAll()
         }
+        listener.close()
     }
 
-    /// Stops accepting connections and lets `run` drain and return. Idle keep-alive connections are closed at once.
+    /// Stops accepting connections; `run` drains in-flight requests and returns. Idle connections close at once.
     public func shutdown() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        listener.close()
-        connections.withLock { for stream in $0.values where stream.idle.load(ordering: .acquiring) { stream.shutdown() } }
+        Reactor.shared.cancel(fd: listener.fd)
+        connections.withLock { for c in $0.values where c.idle.load(ordering: .acquiring) { c.abort() } }
     }
 
-    private func register(_ stream: TCPStream) {
-        connections.withLock { $0[stream.fd] = stream }
-    }
-
-    private func unregister(_ stream: TCPStream) {
-        _ = connections.withLock { $0.removeValue(forKey: stream.fd) }
-    }
-
-    private func serve(_ tcp: TCPStream, _ handler: Handler) async {
-        let options = self.options
-        let upgrade = self.upgrade
-        // The reader and stream stay on one Dispatch thread at a time; the Box hands them between calls.
-        guard let box = try? await Self.blocking({ () throws(HTTPError) -> ConnectionBox in
-            do {
-                let stream = try upgrade?(tcp) ?? tcp
-                return ConnectionBox(stream: stream, options: options)
-            } catch {
-                throw HTTPError("handshake failed: \(error)")
-            }
-        }) else { return }
+    private func serve(_ c: Connection, _ handler: Handler) async {
+        var buffer: [UInt8] = []
         while true {
-            tcp.idle.store(true, ordering: .releasing)
-            if stopping.load(ordering: .acquiring) { return }
-            let next: Result<HTTPRequest?, HTTPError> = await Self.blockingResult { box.readRequest() }
-            tcp.idle.store(false, ordering: .releasing)
-            let request: HTTPRequest
-            switch next {
-            case .success(nil): return
-            case .success(let r?): request = r
-            case .failure(let error):
-                if let status = error.status, status != 408 || !box.isEmpty {
-                    _ = await Self.blockingResult { box.write(HTTPResponse.text(status, error.message), keepAlive: false) }
-                }
+            let parsed: (HTTPRequest, Int)?
+            do throws(HTTPError) {
+                parsed = try HTTPMessageReader.parseRequest(buffer, maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxBodyBytes)
+            } catch {
+                if let status = error.status { _ = await c.write(HTTPResponse.text(status, error.message).serialized(keepAlive: false), options) }
                 return
             }
-            let response: HTTPResponse
-            do {
-                response = try await handler(request)
-            } catch {
-                response = .text(500, "internal error: \(error)")
+            if let (request, consumed) = parsed {
+                buffer.removeFirst(consumed)
+                let response: HTTPResponse
+                do { response = try await handler(request) } catch { response = .text(500, "internal error: \(error)") }
+                let keepAlive = request.header("connection")?.lowercased() != "close" && !stopping.load(ordering: .acquiring)
+                guard await c.write(response.serialized(keepAlive: keepAlive), options), keepAlive else { return }
+                continue
             }
-            let keepAlive = request.header("connection")?.lowercased() != "close" && !stopping.load(ordering: .acquiring)
-            let written = await Self.blockingResult { box.write(response, keepAlive: keepAlive) }
-            guard case .success = written, keepAlive else { return }
+            // Need more bytes: wait for the socket (idle between requests counts as idle for shutdown).
+            c.idle.store(buffer.isEmpty, ordering: .releasing)
+            if buffer.isEmpty && stopping.load(ordering: .acquiring) { return }
+            switch await c.read(into: &buffer, options) {
+            case .data: c.idle.store(false, ordering: .releasing)
+            case .closed: return
+            case .timedOut:
+                if !buffer.isEmpty { _ = await c.write(HTTPResponse.text(408, "request timed out").serialized(keepAlive: false), options) }
+                return
+            }
         }
-    }
-
-    /// Runs a blocking call on a Dispatch thread and resumes the task with its result.
-    static func blockingResult<T: Sendable>(_ body: @escaping @Sendable () -> Result<T, HTTPError>) async -> Result<T, HTTPError> {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: body()) }
-        }
-    }
-
-    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(HTTPError) -> T) async throws(HTTPError) -> T {
-        try await blockingResult { () -> Result<T, HTTPError> in
-            do throws(HTTPError) { return .success(try body()) } catch { return .failure(error) }
-        }.get()
     }
 }
 
-/// The per-connection reader and stream behind a mutex: the connection task awaits each blocking call before the
-/// next, so the lock is never contended; it only makes the hand-over between Dispatch threads sound.
-final class ConnectionBox: Sendable {
-    private struct State {
-        let stream: any ByteStream
-        let reader: HTTPMessageReader
+/// One accepted, non-blocking client socket.
+final class Connection: Sendable {
+    let fd: Int32
+    let idle = Atomic<Bool>(true)
+    private let closed = Atomic<Bool>(false)
+
+    init(fd: Int32) {
+        self.fd = fd
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    private let state: Mutex<State>
+    enum ReadOutcome { case data, closed, timedOut }
 
-    init(stream: sending any ByteStream, options: HTTPServerOptions) {
-        let reader = HTTPMessageReader(stream)
-        reader.maxBodyBytes = options.maxBodyBytes
-        reader.maxHeaderBytes = options.maxHeaderBytes
-        state = Mutex(State(stream: stream, reader: reader))
-    }
-
-    var isEmpty: Bool { state.withLock { $0.reader.isEmpty } }
-
-    func readRequest() -> Result<HTTPRequest?, HTTPError> {
-        state.withLock { state in
-            do throws(HTTPError) { return .success(try state.reader.readRequest()) } catch { return .failure(error) }
+    /// Appends whatever arrives within the read timeout.
+    func read(into buffer: inout [UInt8], _ options: HTTPServerOptions) async -> ReadOutcome {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let deadline = ContinuousClock.now + .seconds(options.readTimeoutSeconds)
+        while true {
+            if closed.load(ordering: .acquiring) { return .closed }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                buffer += chunk[0..<n]
+                return .data
+            }
+            if n == 0 { return .closed }
+            guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { return .closed }
+            switch await Reactor.shared.wait(fd: fd, deadline: deadline) {
+            case .ready: continue
+            case .timedOut: return .timedOut
+            case .cancelled: return .closed
+            }
         }
     }
 
-    func write(_ response: HTTPResponse, keepAlive: Bool) -> Result<Void, HTTPError> {
-        state.withLock { state in
-            do throws(HTTPError) {
-                try state.stream.write(response.serialized(keepAlive: keepAlive))
-                return .success(())
-            } catch { return .failure(error) }
+    /// Writes everything; false when the peer is gone or stalls past the timeout.
+    func write(_ bytes: [UInt8], _ options: HTTPServerOptions) async -> Bool {
+        var offset = 0
+        let deadline = ContinuousClock.now + .seconds(options.readTimeoutSeconds)
+        while offset < bytes.count {
+            if closed.load(ordering: .acquiring) { return false }
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                offset += n
+                continue
+            }
+            guard n < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { return false }
+            guard await Reactor.shared.wait(fd: fd, write: true, deadline: deadline) == .ready else { return false }
+        }
+        return true
+    }
+
+    /// Wakes a waiting read/write and makes further I/O fail (shutdown path).
+    func abort() {
+        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        Reactor.shared.cancel(fd: fd)
+    }
+
+    func close() {
+        if !closed.exchange(true, ordering: .acquiringAndReleasing) {
+            Reactor.shared.cancel(fd: fd)
+            _ = Glibc.close(fd)
         }
     }
 }

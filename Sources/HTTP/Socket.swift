@@ -108,8 +108,6 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
 public final class TCPStream: ByteStream, Sendable {
     let fd: Int32
     private let closed = Atomic<Bool>(false)
-    /// Set by the server while the connection waits for the next request.
-    let idle = Atomic<Bool>(false)
 
     init(fd: Int32, timeoutSeconds: Int) {
         self.fd = fd

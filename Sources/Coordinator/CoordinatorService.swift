@@ -67,6 +67,12 @@ public final class CoordinatorService: Sendable {
         await server.run { request in handler.handle(request) }
     }
 
+    /// Starts serving in the background (on the server's own executor).
+    public func start() {
+        let handler = self.handler
+        server.start { request in handler.handle(request) }
+    }
+
     /// Stops serving (in-flight requests finish).
     public func shutdown() { server.shutdown() }
 }

@@ -21,7 +21,7 @@ public enum EmbeddedCoordinators {
             let options = CoordinatorService.Options(listen: Endpoint(host: "127.0.0.1", port: 0), stateDirectory: stateDirectory, initdata: initdata)
             let service = try CoordinatorService(simulated: options)
             table[stateDirectory] = service
-            Task.detached { await service.run() }
+            service.start()
             return (service.endpoint, service.simulatedRootFile ?? "")
         }
     }

@@ -45,6 +45,19 @@ public final class HTTPServer: Sendable {
 
     /// Serves until `shutdown()`; returns once every connection has finished or been closed.
     public func run(_ handler: @escaping Handler) async {
+        await withTaskExecutorPreference(ServerExecutor.shared) { await serveAll(handler) }
+    }
+
+    /// Starts `run` in a task on the server's own executor (independent of the host's concurrency pool) and
+    /// returns at once; `done` is called when it has returned.
+    public func start(_ handler: @escaping Handler, done: (@Sendable () -> Void)? = nil) {
+        Task(executorPreference: ServerExecutor.shared) { [self] in
+            await run(handler)
+            done?()
+        }
+    }
+
+    private func serveAll(_ handler: @escaping Handler) async {
         await withTaskGroup(of: Void.self) { group in
             while !stopping.load(ordering: .acquiring) {
                 let fd = accept(listener.fd, nil, nil)

@@ -30,7 +30,12 @@ import YAML
         let dir = try copy()
         let first = try CLI.run(["run", "--json"], in: dir.path)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
-        #expect(summary(first)["ran"] as? Int == 7)
+        #expect(summary(first)["ran"] as? Int == 10)
+        // Steps 5–7 on the embedded Coordinator: set wrote the CAs and seed shares, verify wrote verify/.
+        #expect(dir.read("verify/manifest.0.json") == dir.read("deployment/manifest.json"))
+        #expect(dir.read("verify/mesh-ca.pem") == dir.read("mesh-ca.pem"))
+        #expect(dir.read("seed-shares.json")?.contains("\"SeedShares\"") == true)
+        #expect(dir.read("coordinator/endpoint.json")?.contains("\"mode\" : \"embedded\"") == true)
 
         // Every annotation decodes to a TOML document whose sha256 is a Policies key; the manifest validates.
         let manifest = try Manifest(json: Array(dir.read("deployment/manifest.json")!.utf8))
@@ -87,6 +92,7 @@ import YAML
             "contrast.pipeline.yaml",
             dir.read("contrast.pipeline.yaml")!.replacingOccurrences(
                 of: SHA256.hash(string: mirror).hex, with: SHA256.hash(string: edited).hex))
+        let meshBefore = dir.read("mesh-ca.pem")
         let third = try CLI.run(["run", "--json"], in: dir.path)
         #expect(third.status == 0, "\(third.stderr)")
         let counters = summary(third)["counters"] as? [String: Int] ?? [:]
@@ -94,7 +100,13 @@ import YAML
         #expect(counters["generate.policy.hit"] == nil)
         #expect(counters["generate.document.miss"] == 1)
         #expect(counters["generate.document.hit"] == 13)
-        #expect(summary(third)["ran"] as? Int == 5)  // fetch-demo, patch, patch-declarative, generate, apply
+        // fetch-demo, patch, patch-declarative, generate, apply, coordinator (its input changed), set, verify
+        #expect(summary(third)["ran"] as? Int == 8)
+        // The update went through set (signed, mesh CA rotated) and verify (two manifests in the history).
+        #expect(dir.read("mesh-ca.pem") != meshBefore)
+        #expect(dir.read("verify/mesh-ca.pem") == dir.read("mesh-ca.pem"))
+        #expect(dir.read("verify/manifest.1.json") == dir.read("deployment/manifest.json"))
+        #expect(summary(try CLI.run(["run", "--json"], in: dir.path))["ran"] as? Int == 0)
         let after = try FileManager.default.contentsOfDirectory(atPath: gitops).sorted().map {
             ($0, try FileManager.default.attributesOfItem(atPath: "\(gitops)/\($0)")[.systemFileNumber] as? Int)
         }

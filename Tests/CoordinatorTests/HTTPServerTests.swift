@@ -11,20 +11,16 @@ import Testing
 
         init(options: HTTPServerOptions = HTTPServerOptions()) throws {
             server = try HTTPServer(listen: Endpoint(host: "127.0.0.1", port: 0), options: options)
-            let s = server
-            Task.detached { [self] in
-                await s.run { request in
-                    switch request.path {
-                    case "/boom": throw HTTPError("handler failed")
-                    case "/slow":
-                        try await Task.sleep(for: .milliseconds(300))
-                        return .text(200, "slow done")
-                    default:
-                        return HTTPResponse(status: 200, body: Array("\(request.method) \(request.path)?\(request.query) \(request.body.count)".utf8))
-                    }
+            server.start({ request in
+                switch request.path {
+                case "/boom": throw HTTPError("handler failed")
+                case "/slow":
+                    try await Task.sleep(for: .milliseconds(300))
+                    return .text(200, "slow done")
+                default:
+                    return HTTPResponse(status: 200, body: Array("\(request.method) \(request.path)?\(request.query) \(request.body.count)".utf8))
                 }
-                done.store(true, ordering: .releasing)
-            }
+            }, done: { [self] in done.store(true, ordering: .releasing) })
         }
     }
 

@@ -48,8 +48,7 @@ final class Harness: Sendable {
             initdata: (coordinatorPolicy ?? coordinatorInitdata).toml)
         options.persistSeed = persistSeed
         service = try CoordinatorService(simulated: options)
-        let s = service
-        Task.detached { await s.run() }
+        service.start()
     }
 
     func stop() { service.shutdown() }

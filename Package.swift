@@ -57,6 +57,9 @@ let package = Package(
             dependencies: ["Engine", "Stages", "YAML", "Patching", "Kube", "Attestation", "Crypto", "Coordinator", "HTTP"],
             swiftSettings: strictSettings
         ),
+        // The load generator of bench/coordinator_bench.py (not part of the product).
+        .executableTarget(
+            name: "coordinator-load", dependencies: ["Coordinator", "Attestation", "Crypto", "HTTP"], swiftSettings: strictSettings),
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strictSettings),
         .testTarget(

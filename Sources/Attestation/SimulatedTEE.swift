@@ -8,8 +8,9 @@ import Foundation
 public final class SimulatedTEE: Sendable {
     /// DER of the ARK (self-signed), ASK and VCEK certificates.
     public let arkDER: [UInt8], askDER: [UInt8], vcekDER: [UInt8]
-    // Kept as PEM so the platform is Sendable; parsed per signature (microseconds next to the ECDSA signing).
     private let vcekKeyPEM: [UInt8]
+    // Parsed copies of the VCEK key, so concurrent reports neither share one EVP_PKEY nor re-parse the PEM.
+    private let signers: ResourcePool<PrivateKey>
     /// The simulated chip ID (64 bytes).
     public let chipID: [UInt8]
     /// The TCB the VCEK is issued for.
@@ -27,8 +28,9 @@ public final class SimulatedTEE: Sendable {
             arkDER = try Certificate.pemChain(try read(paths[0]))[0].der
             askDER = try Certificate.pemChain(try read(paths[1]))[0].der
             vcekDER = try Certificate.pemChain(try read(paths[2]))[0].der
-            vcekKeyPEM = try read(paths[3])
-            _ = try PrivateKey(pem: vcekKeyPEM)
+            let pem = try read(paths[3])
+            vcekKeyPEM = pem
+            signers = try ResourcePool(count: 4) { () throws(CryptoError) in try PrivateKey(pem: pem) }
             return
         }
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -54,7 +56,9 @@ public final class SimulatedTEE: Sendable {
         ]
         let vcek = try CertificateIssuer.issue(leafT, subjectKey: leafKey, issuer: ask, issuerKey: askKey, signature: .rsaPSSSHA384)
         (arkDER, askDER, vcekDER) = (ark.der, ask.der, vcek.der)
-        vcekKeyPEM = try leafKey.traditionalPEM()
+        let pem = try leafKey.traditionalPEM()
+        vcekKeyPEM = pem
+        signers = try ResourcePool(count: 4) { () throws(CryptoError) in try PrivateKey(pem: pem) }
         for (path, text) in [(paths[0], ark.pem), (paths[1], ask.pem), (paths[2], vcek.pem)] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         }
@@ -93,7 +97,10 @@ public final class SimulatedTEE: Sendable {
         put(0x1A0, chipID)
         put(0x1E0, le(tcbRaw, 8))
         put(0x1F0, le(tcbRaw, 8))
-        let (sr, ss) = try PrivateKey(pem: vcekKeyPEM).signECDSA(message: Array(r.prefix(SNPReport.signedSize)), hash: .sha384, size: 48)
+        let signed = Array(r.prefix(SNPReport.signedSize))
+        let (sr, ss) = try signers.with { (key: inout PrivateKey) throws(CryptoError) in
+            try key.signECDSA(message: signed, hash: .sha384, size: 48)
+        }
         put(0x2A0, Array(sr.reversed()))
         put(0x2E8, Array(ss.reversed()))
         return try SNPReport(r)

@@ -69,3 +69,44 @@ done:
     EC_GROUP_free(group);
     return result;
 }
+
+#include <openssl/x509.h>
+
+int COpenSSLShims_X509_set_ec_spki(X509 *x, const unsigned char *der, long len) {
+    int ok = 0;
+    const unsigned char *p = der;
+    ASN1_SEQUENCE_ANY *seq = d2i_ASN1_SEQUENCE_ANY(NULL, &p, len);
+    X509_ALGOR *alg = NULL;
+    EC_GROUP *group = NULL;
+    EC_POINT *point = NULL;
+    if (!seq || p != der + len || sk_ASN1_TYPE_num(seq) != 2) goto done;
+    ASN1_TYPE *algType = sk_ASN1_TYPE_value(seq, 0);
+    ASN1_TYPE *keyType = sk_ASN1_TYPE_value(seq, 1);
+    if (algType->type != V_ASN1_SEQUENCE || keyType->type != V_ASN1_BIT_STRING) goto done;
+    const unsigned char *ap = algType->value.sequence->data;
+    alg = d2i_X509_ALGOR(NULL, &ap, algType->value.sequence->length);
+    if (!alg || OBJ_obj2nid(alg->algorithm) != NID_X9_62_id_ecPublicKey) goto done;
+    if (!alg->parameter || alg->parameter->type != V_ASN1_OBJECT) goto done;
+    group = EC_GROUP_new_by_curve_name(OBJ_obj2nid(alg->parameter->value.object));
+    if (!group) goto done;
+    point = EC_POINT_new(group);
+    ASN1_BIT_STRING *bits = keyType->value.bit_string;
+    if (!point || !EC_POINT_oct2point(group, point, bits->data, (size_t)bits->length, NULL)) goto done;
+    unsigned char *encoded = OPENSSL_memdup(bits->data, (size_t)bits->length);
+    ASN1_OBJECT *algorithm = OBJ_dup(alg->algorithm);
+    ASN1_OBJECT *curve = OBJ_dup(alg->parameter->value.object);
+    if (!encoded || !algorithm || !curve ||
+        !X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), algorithm, V_ASN1_OBJECT, curve, encoded, bits->length)) {
+        OPENSSL_free(encoded);
+        ASN1_OBJECT_free(algorithm);
+        ASN1_OBJECT_free(curve);
+        goto done;
+    }
+    ok = 1;
+done:
+    EC_POINT_free(point);
+    EC_GROUP_free(group);
+    X509_ALGOR_free(alg);
+    sk_ASN1_TYPE_pop_free(seq, ASN1_TYPE_free);
+    return ok;
+}

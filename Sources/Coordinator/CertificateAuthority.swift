@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 import Foundation
 
 /// The Coordinator's PKI for one transition (contrast-formats.md §6.2): a root CA whose key comes from the seed,
@@ -12,8 +12,13 @@ public final class CertificateAuthority: Sendable {
     public let intermediatePEM: String
     /// Mesh CA certificate: mesh CA key, self-signed (PEM).
     public let meshCAPEM: String
-    // PrivateKey is not Sendable; the DER is, and a key is rebuilt per signing operation from it.
-    private let meshKeyPEM: [UInt8]
+    /// Parsed mesh CA key and certificate, one copy per concurrent issuer.
+    private struct Issuer {
+        var key: PrivateKey
+        var certificate: Certificate
+    }
+
+    private let issuers: ResourcePool<Issuer>
 
     static let tenYears: Int64 = 10 * 365 * 24 * 3600
 
@@ -54,7 +59,11 @@ public final class CertificateAuthority: Sendable {
             rootPEM = root.pem
             intermediatePEM = pair[0].pem
             meshCAPEM = pair[1].pem
-            meshKeyPEM = try meshKey.traditionalPEM()
+            let keyPEM = try meshKey.traditionalPEM()
+            let certDER = pair[1].der
+            issuers = try ResourcePool(count: 4) { () throws(CryptoError) in
+                Issuer(key: try PrivateKey(pem: keyPEM), certificate: try Certificate(der: certDER))
+            }
         } catch let error as CoordinatorError {
             throw error
         } catch {
@@ -78,22 +87,26 @@ public final class CertificateAuthority: Sendable {
         }
     }
 
-    /// Issues a mesh leaf certificate for `publicKey` with the policy's SANs (CN = first DNS SAN), valid one year
+    /// Issues a mesh leaf certificate for an EC public key (DER SubjectPublicKeyInfo) with the policy's SANs (CN = first DNS SAN), valid one year
     /// from an hour ago, EKU server+client. Returns the leaf PEM.
-    public func issueLeaf(publicKey: PublicKey, sans: [String], now: Int64? = nil) throws(CoordinatorError) -> String {
+    public func issueLeaf(publicKeyInfo: [UInt8], sans: [String], now: Int64? = nil) throws(CoordinatorError) -> String {
         let now = now ?? Int64(Date().timeIntervalSince1970)
         do {
             let names = try Self.subjectAltNames(sans)
             let cn = sans.first { !IPAddress.isLiteral($0) && !$0.contains("://") } ?? "contrast-workload"
             var t = CertificateTemplate(commonName: cn, serial: Self.serial(), notBefore: now - 3600, notAfter: now + 365 * 24 * 3600)
             t.subjectAltNames = names
-            let key = try PrivateKey(pem: meshKeyPEM)
-            let issuer = try Certificate.pemChain(Array(meshCAPEM.utf8))[0]
-            return try CertificateIssuer.issue(t, subjectPublicKey: publicKey, issuer: issuer, issuerKey: key, signature: .standard(.sha384)).pem
+            let template = t
+            return try issuers.with { (issuer: inout Issuer) throws(CryptoError) in
+                try CertificateIssuer.issue(
+                    template, subjectPublicKeyInfo: publicKeyInfo, issuer: issuer.certificate, issuerKey: issuer.key,
+                    signature: .standard(.sha384)
+                ).pem
+            }
         } catch let error as CoordinatorError {
             throw error
         } catch {
-            throw CoordinatorError(.internal, "issue mesh certificate: \(error)")
+            throw CoordinatorError(.invalidArgument, "cannot issue a mesh certificate for this public key: \(error)")
         }
     }
 }

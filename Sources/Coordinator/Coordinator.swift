@@ -50,6 +50,7 @@ public final class Coordinator: Sendable {
     private let snapshot: Mutex<Snapshot>
     private let store: Mutex<HistoryStore>
     private let nonces = Mutex<[[UInt8]: ContinuousClock.Instant]>([:])
+    private let certificateCache = CertificateCache()
     /// API version reported in responses.
     public static let apiVersion = "v1"
     static let nonceLifetime = Duration.seconds(300)
@@ -257,13 +258,9 @@ public final class Coordinator: Sendable {
         let fresh = nonces.withLock { $0.removeValue(forKey: nonce).map { $0 > ContinuousClock.now } ?? false }
         guard fresh else { throw CoordinatorError(.permissionDenied, "unknown or expired nonce (get one from /v1/mesh/nonce)") }
         let publicKeyDER = [UInt8](request.public_key)
-        let publicKey: PublicKey
-        do { publicKey = try PublicKey(spki: publicKeyDER) } catch {
-            throw CoordinatorError(.invalidArgument, "public_key is not a DER SubjectPublicKeyInfo")
-        }
         var policy = ReferenceValuePolicy(snp: manifest.snp, tdx: manifest.tdx)
         policy.expectedReportData = Digest(bytes: ReportData.publicKeyBinding(publicKey: publicKeyDER, nonce: nonce)).hex
-        let (verdict, hostData) = EvidenceValidator(anchors: config.anchors).verify(
+        let (verdict, hostData) = EvidenceValidator(anchors: config.anchors, cache: certificateCache).verify(
             type: request.attestation_type, document: [UInt8](request.raw_attestation_doc), policy: policy)
         guard verdict.accepted else {
             let reasons = verdict.failures.map { "\($0.name)\($0.detail.isEmpty ? "" : " (\($0.detail))")" }
@@ -273,7 +270,7 @@ public final class Coordinator: Sendable {
         guard let entry = manifest.policies[policyHash] else {
             throw CoordinatorError(.permissionDenied, "policy hash \(policyHash) not found in manifest")
         }
-        let leaf = try ca.issueLeaf(publicKey: publicKey, sans: entry.sans)
+        let leaf = try ca.issueLeaf(publicKeyInfo: publicKeyDER, sans: entry.sans)
         let secret: [UInt8]
         do { secret = try seed.workloadSecret(id: entry.workloadSecretID) } catch { throw CoordinatorError(.internal, "\(error)") }
         return API.MeshCertResponse(

@@ -1,7 +1,8 @@
 public import Attestation
-public import Contrast
+import Contrast
 import Crypto
 import Foundation
+import Synchronization
 
 /// Produces attestation evidence binding `reportData`.
 public protocol EvidenceIssuer: Sendable {
@@ -39,6 +40,14 @@ public enum TrustAnchors: Sendable {
     /// An explicitly trusted simulated ASK+ARK chain (DER, ASK first). Proves nothing about real hardware.
     case simulated([[UInt8]])
 
+    /// A digest naming these anchors (for cache keys).
+    var digest: String {
+        switch self {
+        case .hardware: "hardware"
+        case .simulated(let ders): SHA256.hash(ders.flatMap { $0 }).hex
+        }
+    }
+
     /// Reads a simulated ASK+ARK PEM bundle.
     public static func simulated(pemFile path: String) throws -> TrustAnchors {
         let chain = try Certificate.pemChain([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
@@ -46,14 +55,45 @@ public enum TrustAnchors: Sendable {
     }
 }
 
+/// Parsed endorsement chains (VCEK/VLEK + ASK + ARK) by the digest of their DER bytes, so a Coordinator that sees
+/// the same platform's evidence over and over parses its certificates once, not per request. Only parsing is cached:
+/// every request still runs every check (signatures, validity, TCB, policy).
+public final class CertificateCache: Sendable {
+    /// One parsed chain (leaf first) and whether this copy already verified its chain signatures.
+    struct Entry {
+        var certificates: [Certificate]
+        var signaturesVerified = false
+    }
+
+    private let entries = Mutex<[Digest: ResourcePool<Entry>]>([:])
+    static let capacity = 64
+
+    /// An empty cache.
+    public init() {}
+
+    func pool(key: Digest, make: @escaping () throws -> [[UInt8]]) throws -> ResourcePool<Entry> {
+        if let pool = entries.withLock({ $0[key] }) { return pool }
+        let ders = try make()
+        let pool = try ResourcePool(count: 4) { () throws -> sending Entry in Entry(certificates: try ders.map { try Certificate(der: $0) }) }
+        entries.withLock { table in
+            if table.count >= Self.capacity, let victim = table.keys.first { table.removeValue(forKey: victim) }
+            table[key] = pool
+        }
+        return pool
+    }
+}
+
 /// Verifies evidence documents against trust anchors and Contrast reference values.
 public struct EvidenceValidator: Sendable {
     /// Roots to chain to.
     public var anchors: TrustAnchors
+    /// Parsed-certificate cache (nil = parse per call).
+    public var cache: CertificateCache?
 
     /// Creates a validator.
-    public init(anchors: TrustAnchors) {
+    public init(anchors: TrustAnchors, cache: CertificateCache? = nil) {
         self.anchors = anchors
+        self.cache = cache
     }
 
     /// The verdict for one evidence document; `policy` carries the reference values, the allowed policy hashes
@@ -68,24 +108,46 @@ public struct EvidenceValidator: Sendable {
                 return (verdict, nil)
             }
             let report = attestation.report
-            guard let leafDER = attestation.vcek ?? attestation.vlek, let leaf = try? Certificate(der: leafDER) else {
+            guard let leafDER = attestation.vcek ?? attestation.vlek else {
                 verdict.add("evidence carries a VCEK/VLEK", false, "no endorsement key certificate (the AMD KDS is not reachable offline)")
                 return (verdict, report.hostData)
             }
-            let chain: [Certificate]
-            switch anchors {
-            case .hardware:
-                guard let pinned = AMDRoots.chain(report.product, vlek: attestation.vcek == nil) else {
-                    verdict.add("AMD root for \(report.product.rawValue)", false, "built-in chain does not match its pin")
-                    return (verdict, report.hostData)
+            let anchors = self.anchors
+            let vlek = attestation.vcek == nil
+            // Leaf first, then the chain to the root.
+            let certificates: () throws -> [[UInt8]] = {
+                switch anchors {
+                case .hardware:
+                    guard let pinned = AMDRoots.chain(report.product, vlek: vlek) else {
+                        throw CoordinatorError(.internal, "built-in AMD chain for \(report.product.rawValue) does not match its pin")
+                    }
+                    return [leafDER] + pinned.map(\.der)
+                case .simulated(let ders):
+                    return [leafDER] + ders
                 }
-                chain = pinned
-            case .simulated(let ders):
-                chain = ders.compactMap { try? Certificate(der: $0) }
             }
-            var verifier = SNPVerifier(chain: chain)
-            if policy.snp.contains(where: { $0["GuestPolicy"]?["Debug"] == .bool(true) }) { verifier.forbidDebug = false }
-            verdict.checks += verifier.verify(report, leaf: leaf).checks
+            let allowDebug = policy.snp.contains(where: { $0["GuestPolicy"]?["Debug"] == .bool(true) })
+            let check: (inout CertificateCache.Entry) -> Verdict = { entry in
+                var verifier = SNPVerifier(chain: Array(entry.certificates.dropFirst()))
+                if allowDebug { verifier.forbidDebug = false }
+                verifier.chainSignaturesVerified = entry.signaturesVerified
+                let verdict = verifier.verify(report, leaf: entry.certificates[0])
+                let signatures = verdict.checks.filter { SNPVerifier.chainSignatureChecks.contains($0.name) }
+                if signatures.count == 3 && signatures.allSatisfy(\.passed) { entry.signaturesVerified = true }
+                return verdict
+            }
+            do {
+                if let cache {
+                    let hasher = SHA256.hash(leafDER + Array("\(report.product.rawValue)|\(vlek)|\(anchors.digest)".utf8))
+                    verdict.checks += try cache.pool(key: hasher, make: certificates).with(check).checks
+                } else {
+                    var parsed = CertificateCache.Entry(certificates: try certificates().map { try Certificate(der: $0) })
+                    verdict.checks += check(&parsed).checks
+                }
+            } catch {
+                verdict.add("endorsement certificates parse", false, "\(error)")
+                return (verdict, report.hostData)
+            }
             verdict.checks += policy.check(report).checks
             return (verdict, report.hostData)
         case EvidenceType.tdx:

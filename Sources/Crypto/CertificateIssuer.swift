@@ -60,9 +60,22 @@ public enum CertificateIssuer {
         try issue(t, subjectPKey: subjectPublicKey.pkey, issuer: issuer, issuerKey: issuerKey, signature: signature)
     }
 
+    /// Issues a certificate for an EC public key given as DER SubjectPublicKeyInfo, without parsing it into an
+    /// OpenSSL key object (the point is still checked to lie on its curve). Throws for non-EC or invalid keys.
+    public static func issue(
+        _ t: CertificateTemplate,
+        subjectPublicKeyInfo spki: [UInt8],
+        issuer: Certificate,
+        issuerKey: PrivateKey,
+        signature: Signature = .standard(.sha256)
+    ) throws(CryptoError) -> Certificate {
+        try issue(t, subjectPKey: nil, spki: spki, issuer: issuer, issuerKey: issuerKey, signature: signature)
+    }
+
     static func issue(
         _ t: CertificateTemplate,
-        subjectPKey: OpaquePointer,
+        subjectPKey: OpaquePointer?,
+        spki: [UInt8] = [],
         issuer: Certificate?,
         issuerKey: PrivateKey,
         signature: Signature
@@ -76,7 +89,13 @@ public enum CertificateIssuer {
         BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x))
         ASN1_TIME_set(X509_getm_notBefore(x), time_t(t.notBefore))
         ASN1_TIME_set(X509_getm_notAfter(x), time_t(t.notAfter))
-        guard X509_set_pubkey(x, subjectPKey) == 1 else { throw CryptoError("X509_set_pubkey") }
+        if let subjectPKey {
+            guard X509_set_pubkey(x, subjectPKey) == 1 else { throw CryptoError("X509_set_pubkey") }
+        } else {
+            guard COpenSSLShims_X509_set_ec_spki(x, spki, spki.count) == 1 else {
+                throw CryptoError("subject public key is not a valid EC SubjectPublicKeyInfo")
+            }
+        }
         guard let name = X509_NAME_new() else { throw CryptoError("X509_NAME_new") }
         defer { X509_NAME_free(name) }
         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, t.commonName, -1, -1, 0)

@@ -116,6 +116,9 @@ public final class HTTPServer: Sendable {
                 do { response = try await handler(request) } catch { response = .text(500, "internal error: \(error)") }
                 let keepAlive = request.header("connection")?.lowercased() != "close" && !stopping.load(ordering: .acquiring)
                 guard await c.write(response.serialized(keepAlive: keepAlive), options), keepAlive else { return }
+                // Back of the queue: a client that pipelines or answers instantly must not keep a server thread
+                // to itself while other connections wait.
+                await Task.yield()
                 continue
             }
             // Need more bytes: wait for the socket (idle between requests counts as idle for shutdown).

@@ -162,6 +162,16 @@ import Testing
         let replay = API.MeshCertRequest(attestation_type: good.type, raw_attestation_doc: Data(good.document), public_key: Data(pkix), nonce: nonce)
         let r2 = try await offPool { try http.postJSON("/v1/mesh/cert", API.encode(replay)) }
         #expect(r2.status == 403 && r2.text.contains("unknown or expired nonce"))
+        // Attested evidence that binds a key which is not a point on its curve → 400, no certificate.
+        var bogus = pkix
+        bogus[bogus.count - 1] ^= 0x01
+        let bogusKey = bogus
+        await #expect {
+            try await offPool { try client.meshCertificate(publicKey: bogusKey, issuer: SimulatedSNPIssuer(tee: tee, hostData: h.webInitdata.digestBytes)) }
+        } throws: { error in
+            let e = error as? CoordinatorError
+            return e?.kind == .invalidArgument && e?.message.contains("cannot issue a mesh certificate for this public key") == true
+        }
         #expect(try h.service.coordinator.historyEntryCount() == before)
     }
 

@@ -32,3 +32,11 @@ void COpenSSLShims_sk_ASN1_TYPE_pop_free(STACK_OF(ASN1_TYPE) *stack);
 /// read as a big-endian integer and reduced to a scalar in [1, n-1]; the public point is computed. Returns NULL
 /// on failure (the OpenSSL error queue says why). Used for keys Contrast derives deterministically from a seed.
 EVP_PKEY *COpenSSLShims_ec_key_from_material(const char *curve, const unsigned char *material, size_t len);
+
+#include <openssl/x509.h>
+
+/// Sets the subject public key of `x` from DER SubjectPublicKeyInfo bytes without building an EVP_PKEY (OpenSSL 3
+/// decodes keys through its provider decoders, which costs more than a certificate signature). Only EC keys on a
+/// named curve are accepted, and the point must lie on that curve. Parsing uses OpenSSL's ASN.1 decoders
+/// (d2i_ASN1_SEQUENCE_ANY, d2i_X509_ALGOR). Returns 1 on success, 0 otherwise.
+int COpenSSLShims_X509_set_ec_spki(X509 *x, const unsigned char *der, long len);

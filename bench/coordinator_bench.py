@@ -60,8 +60,8 @@ def wrk_attest(port, seconds, clients, work):
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if m:
         errors += sum(int(x) for x in m.groups())
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
     return rate, errors, p50, p99
 
 
@@ -84,7 +84,7 @@ def main():
             (shutil.copytree if os.path.isdir(f"{src}/{item}") else shutil.copy)(f"{src}/{item}", f"{work}/{item}")
         text = open(f"{work}/contrast.pipeline.yaml").read().replace("cache: ../../cache", "cache: cache")
         open(f"{work}/contrast.pipeline.yaml", "w").write(text)
-        subprocess.run([cp, "run", "apply", "-q"], cwd=work, check=True)
+        subprocess.run([cp, "run", "apply", "-q"], cwd=work, check=True, stdout=subprocess.DEVNULL)
         resources = open(f"{work}/deployment/resources.yml").read()
         for doc in resources.split("\n---\n"):
             name = re.search(r"^  name: (\S+)", doc, re.M)

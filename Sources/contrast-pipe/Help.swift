@@ -20,6 +20,16 @@ enum Help {
                                 contrast generate, standalone (no pipeline needed)
           evidence verify --snp-report F --cert C
                                 verify SEV-SNP attestation evidence
+          coordinator serve [--listen ADDR] [--state DIR] --simulated-tee [--initdata FILE]
+                                run a Contrast Coordinator (HTTP API, port 1314)
+          set -c ADDR [-m manifest.json] RESOURCES...
+                                attest the Coordinator and set the manifest
+          verify -c ADDR -m manifest.json
+                                attest the Coordinator and write verify/
+          initializer -c ADDR --initdata FILE --out DIR
+                                a workload's mesh certificate (simulated TEE)
+          recover -c ADDR [-m manifest.json]
+                                hand the seed back to a Coordinator in recovery mode
           version               print the version
           help [COMMAND]        show help for a command
 
@@ -136,6 +146,65 @@ enum Help {
             the TCB signing chain *signing*.pem; their signatures are checked and the TCB level is matched the way
             go-tdx-guest does (first level with all SGX/TDX components and PCESVN covered; module identity
             TDX_%02X when TEE_TCB_SVN[1] > 0); platform and module statuses are reported separately.
+            """,
+        "coordinator": """
+            Usage: contrast-pipe coordinator serve [--listen ADDR] [--state DIR] --simulated-tee
+                                                   [--product milan] [--initdata FILE] [--ephemeral-seed] [-q]
+
+            Runs a Contrast Coordinator: the HTTP API of contrast-formats.md §4.3 on ADDR (default
+            127.0.0.1:1314): GET /capabilities, POST /attest, POST /v1/manifest, POST /v1/mesh/nonce and
+            /v1/mesh/cert (workload certificates), POST /v1/recover, and /probe/startup|liveness|readiness (ready
+            once a manifest is set). State in DIR (default .contrast-coordinator): history.sqlite (content-addressed
+            manifests, policies, transitions and the signed latest pointer), secrets/seed.json (mode 0600; not
+            written with --ephemeral-seed, so a restart enters recovery mode as in Contrast) and, with
+            --simulated-tee, the simulated SEV-SNP platform whose ASK+ARK chain clients trust with
+            --insecure-simulated-root DIR/simulated-tee/ask_ark.pem. --initdata is the Coordinator's own initdata
+            TOML; its SHA-256 is HOST_DATA. Real SNP/TDX evidence needs a confidential VM; this build serves the
+            simulated TEE only. SIGINT/SIGTERM stop it gracefully (in-flight requests finish).
+            """,
+        "set": """
+            Usage: contrast-pipe set -c HOST:PORT [-m manifest.json] [--workspace DIR] [--retry SECONDS]
+                                     [--insecure-simulated-root ASK_ARK_PEM] RESOURCES...
+
+            contrast set over the HTTP API: validates the manifest by Contrast's rules (expected-missing reference
+            values are refused with what to fill in), checks that the initdata annotations in RESOURCES are exactly
+            the manifest's Policies, attests the Coordinator (evidence against the manifest's reference values,
+            HOST_DATA a coordinator-role policy hash, report data recomputed from this client's nonce), then sends
+            the manifest and every initdata document. Updates are signed with DIR/workload-owner.pem over the
+            transition hash. Writes DIR/coordinator-root-ca.pem, DIR/mesh-ca.pem and, on the first set,
+            DIR/seed-shares.json. When the Coordinator's latest manifest already equals this one nothing is sent
+            (no CA rotation). Retries an unreachable Coordinator for --retry seconds (default 180).
+            Without --insecure-simulated-root only the real AMD roots are trusted.
+            """,
+        "verify": """
+            Usage: contrast-pipe verify -c HOST:PORT -m manifest.json [--workspace DIR]
+                                        [--insecure-simulated-root ASK_ARK_PEM]
+
+            contrast verify: attests the Coordinator against the manifest, then writes DIR/verify/ (default
+            ./verify/) as Contrast does: coordinator-root-ca.pem, mesh-ca.pem, manifest.<i>.json (0 = oldest),
+            initdata.<sha256>.toml for every policy of the history and latest-transition. Exit 1 with "active
+            manifest does not match expected manifest" when the Coordinator runs another manifest.
+            """,
+        "initializer": """
+            Usage: contrast-pipe initializer -c HOST:PORT --initdata FILE --out DIR
+                                             --insecure-simulated-root STATE/simulated-tee/ask_ark.pem
+
+            The workload side on the simulated TEE (the directory of the root file holds the simulated platform):
+            a fresh P-256 key, a Coordinator nonce, evidence with HOST_DATA = sha256(FILE) and REPORT_DATA =
+            SHA-512(public key ‖ nonce), then POST /v1/mesh/cert. Writes DIR/mesh-ca.pem, certChain.pem (leaf +
+            intermediate), key.pem (PKCS#8, 0600), coordinator-root-ca.pem and workload-secret-seed (hex, 0600),
+            like Contrast's initializer writes /contrast/tls-config and /contrast/secrets.
+            """,
+        "recover": """
+            Usage: contrast-pipe recover -c HOST:PORT [-m manifest.json] [--workspace DIR]
+                                         [--seedshare-owner-key FILE] [--seed-shares FILE]
+                                         [--insecure-simulated-root ASK_ARK_PEM]
+
+            For a Coordinator that restarted without its seed (recovery mode): attests it against the manifest,
+            decrypts this owner's share of DIR/seed-shares.json with DIR/seedshare-owner.pem (RSA-OAEP-SHA256,
+            label "seedshare") and sends the seed, signed with the same key. The Coordinator checks the key is a
+            SeedshareOwnerPubKey of the latest manifest and that the seed verifies its history, then is Ready
+            again with the same root CA and history.
             """,
         "version": "Usage: contrast-pipe version\n\nPrints the version.",
         "help": "Usage: contrast-pipe help [COMMAND]\n\nShows help for a command.",

@@ -179,6 +179,36 @@ import Testing
         _ = served?.stop()
     }
 
+    @Test func pipelineAgainstARemoteCoordinator() throws {
+        let dir = try EmojivotoPipelineTests().copy()
+        #expect(try CLI.run(["run", "apply"], in: dir.path).status == 0)
+        try Self.extractInitdata(dir)
+        let port = try HTTPSServer.freePort()
+        let served = try Served(in: dir.path, port: port)
+        defer { _ = served.stop() }
+        // The same pipeline with the coordinator stage pointing at the running Coordinator (address from a command,
+        // as `kubectl get svc coordinator -o jsonpath=...` would print it).
+        let pipeline = dir.read("contrast.pipeline.yaml")!.replacingOccurrences(
+            of: "      mode: embedded\n      resources: [deployment/resources.yml]\n      from: generate\n      state: coordinator/state\n",
+            with: "      mode: remote\n      address-command: echo 127.0.0.1\n      port: \(port)\n      insecure-simulated-root: state/simulated-tee/ask_ark.pem\n")
+        #expect(pipeline.contains("mode: remote"))
+        try dir.write("contrast.pipeline.yaml", pipeline)
+        let run = try CLI.run(["run"], in: dir.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(dir.read("coordinator/endpoint.json")?.contains("\"address\" : \"127.0.0.1:\(port)\"") == true)
+        #expect(dir.read("verify/manifest.0.json") == dir.read("deployment/manifest.json"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/coordinator/state"))
+        let again = try CLI.run(["run", "--json"], in: dir.path)
+        #expect(again.stdout.contains("\"ran\":0"), "\(again.stdout)")
+        // The Coordinator gets the manifest once: a forced set finds it current and sends nothing.
+        let forced = try CLI.run(["run", "--force", "set"], in: dir.path)
+        #expect(forced.status == 0)
+        let history = try Self.tool("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/probe/readiness"], in: dir.path)
+        #expect(history.stdout == "ready\n")
+        #expect(try CLI.run(["verify", "-c", "127.0.0.1:\(port)", "--insecure-simulated-root", "state/simulated-tee/ask_ark.pem", "-m", "deployment/manifest.json"], in: dir.path).status == 0)
+        #expect(dir.read("verify/manifest.1.json") == nil)
+    }
+
     @Test func usageErrorsExitTwo() throws {
         let dir = try TempDir()
         let noAddress = try CLI.run(["set", "x.yml"], in: dir.path)

@@ -31,6 +31,9 @@ public struct CoordinatorClient: Sendable {
     public var retrySeconds: Int = 0
     /// Called once per retry with the error; nil = silent.
     public var onRetry: (@Sendable (String) -> Void)?
+    /// Speak HTTPS, verifying the Coordinator's TLS certificate against this CA file (nil = plain HTTP). The
+    /// attestation does not depend on it: TLS only adds transport confidentiality.
+    public var tlsCAFile: String?
 
     /// A client for `endpoint`.
     public init(endpoint: Endpoint, anchors: TrustAnchors, retrySeconds: Int = 0) {
@@ -41,7 +44,7 @@ public struct CoordinatorClient: Sendable {
 
     /// Sends a request, retrying transient connection errors every second until the deadline, and maps HTTP errors.
     func call<Response: Decodable>(_ path: String, _ body: [UInt8]?, _ type: Response.Type) throws(CoordinatorError) -> Response {
-        let client = HTTPClient(endpoint: endpoint)
+        let client = HTTPClient(endpoint: endpoint, useTLS: tlsCAFile != nil, tlsCAFile: tlsCAFile)
         let deadline = Date().addingTimeInterval(TimeInterval(retrySeconds))
         while true {
             let response: HTTPResponse

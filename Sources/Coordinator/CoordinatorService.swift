@@ -27,6 +27,8 @@ public final class CoordinatorService: Sendable {
         public var persistSeed = true
         /// Request log; nil = silent.
         public var log: (@Sendable (String) -> Void)?
+        /// Serve HTTPS with this PEM certificate chain and key (nil = plain HTTP, as Contrast's port 1314).
+        public var tls: (certificateChain: String, key: String)?
 
         /// Creates options.
         public init(listen: Endpoint, stateDirectory: String, initdata: [UInt8]?) {
@@ -50,7 +52,15 @@ public final class CoordinatorService: Sendable {
             stateDirectory: options.stateDirectory, issuer: SimulatedSNPIssuer(tee: tee, hostData: hostData), anchors: anchors,
             persistSeed: options.persistSeed)
         coordinator = try Coordinator(config: config)
-        do { server = try HTTPServer(listen: options.listen) } catch { throw CoordinatorError(.unavailable, "\(error)") }
+        var serverOptions = HTTPServerOptions()
+        if let tls = options.tls {
+            do { serverOptions.tls = try TLSServerContext(certificateChainFile: tls.certificateChain, keyFile: tls.key) } catch {
+                throw CoordinatorError(.invalidArgument, error.message)
+            }
+        }
+        do { server = try HTTPServer(listen: options.listen, options: serverOptions) } catch {
+            throw CoordinatorError(.unavailable, "\(error)")
+        }
         simulatedRootFile = teeDir + "/ask_ark.pem"
         initdata = options.initdata
         handler = CoordinatorAPIHandler(coordinator: coordinator, log: options.log)

@@ -1,3 +1,4 @@
+public import Crypto
 import Foundation
 import Synchronization
 
@@ -15,6 +16,8 @@ public struct HTTPServerOptions: Sendable {
     public var maxHeaderBytes = 64 * 1024
     /// Seconds `run` waits for in-flight requests after `shutdown` before closing their connections.
     public var shutdownGraceSeconds = 5
+    /// Serve HTTPS with this certificate and key (nil = plain HTTP).
+    public var tls: TLSServerContext?
 
     /// Defaults: 30 s read timeout, 16 MiB bodies, 64 KiB headers.
     public init() {}
@@ -101,13 +104,21 @@ public final class HTTPServer: Sendable {
     }
 
     private func serve(_ c: Connection, _ handler: Handler) async {
+        var session: TLSServerSession?
+        if let context = options.tls {
+            guard let s = try? context.session(fd: c.fd), await c.handshake(s, options) else { return }
+            session = s
+        }
+        defer { session?.shutdown() }
         var buffer: [UInt8] = []
         while true {
             let parsed: (HTTPRequest, Int)?
             do throws(HTTPError) {
                 parsed = try HTTPMessageReader.parseRequest(buffer, maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxBodyBytes)
             } catch {
-                if let status = error.status { _ = await c.write(HTTPResponse.text(status, error.message).serialized(keepAlive: false), options) }
+                if let status = error.status {
+                    _ = await c.write(HTTPResponse.text(status, error.message).serialized(keepAlive: false), session, options)
+                }
                 return
             }
             if let (request, consumed) = parsed {
@@ -115,7 +126,7 @@ public final class HTTPServer: Sendable {
                 let response: HTTPResponse
                 do { response = try await handler(request) } catch { response = .text(500, "internal error: \(error)") }
                 let keepAlive = request.header("connection")?.lowercased() != "close" && !stopping.load(ordering: .acquiring)
-                guard await c.write(response.serialized(keepAlive: keepAlive), options), keepAlive else { return }
+                guard await c.write(response.serialized(keepAlive: keepAlive), session, options), keepAlive else { return }
                 // Back of the queue: a client that pipelines or answers instantly must not keep a server thread
                 // to itself while other connections wait.
                 await Task.yield()
@@ -124,11 +135,13 @@ public final class HTTPServer: Sendable {
             // Need more bytes: wait for the socket (idle between requests counts as idle for shutdown).
             c.idle.store(buffer.isEmpty, ordering: .releasing)
             if buffer.isEmpty && stopping.load(ordering: .acquiring) { return }
-            switch await c.read(into: &buffer, options) {
+            switch await c.read(into: &buffer, session, options) {
             case .data: c.idle.store(false, ordering: .releasing)
             case .closed: return
             case .timedOut:
-                if !buffer.isEmpty { _ = await c.write(HTTPResponse.text(408, "request timed out").serialized(keepAlive: false), options) }
+                if !buffer.isEmpty {
+                    _ = await c.write(HTTPResponse.text(408, "request timed out").serialized(keepAlive: false), session, options)
+                }
                 return
             }
         }
@@ -149,20 +162,48 @@ final class Connection: Sendable {
 
     enum ReadOutcome { case data, closed, timedOut }
 
-    /// Appends whatever arrives within the read timeout.
-    func read(into buffer: inout [UInt8], _ options: HTTPServerOptions) async -> ReadOutcome {
+    /// Waits for the socket as a TLS operation asks; false on timeout or shutdown.
+    private func wait(for outcome: TLSServerSession.Outcome, until deadline: ContinuousClock.Instant) async -> Bool {
+        await Reactor.shared.wait(fd: fd, write: outcome == .wantWrite, deadline: deadline) == .ready
+    }
+
+    /// Completes the TLS handshake within the read timeout.
+    func handshake(_ session: TLSServerSession, _ options: HTTPServerOptions) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(options.readTimeoutSeconds)
+        while !closed.load(ordering: .acquiring) {
+            let outcome = session.handshake()
+            switch outcome {
+            case .done: return true
+            case .wantRead, .wantWrite: guard await wait(for: outcome, until: deadline) else { return false }
+            case .closed, .failed: return false
+            }
+        }
+        return false
+    }
+
+    /// Appends whatever arrives within the read timeout (decrypted when `session` is given).
+    func read(into buffer: inout [UInt8], _ session: TLSServerSession?, _ options: HTTPServerOptions) async -> ReadOutcome {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let deadline = ContinuousClock.now + .seconds(options.readTimeoutSeconds)
         while true {
             if closed.load(ordering: .acquiring) { return .closed }
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
-                buffer += chunk[0..<n]
-                return .data
+            var waitFor = TLSServerSession.Outcome.wantRead
+            if let session {
+                switch session.read(into: &buffer) {
+                case .done: return .data
+                case .closed, .failed: return .closed
+                case let other: waitFor = other
+                }
+            } else {
+                let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n > 0 {
+                    buffer += chunk[0..<n]
+                    return .data
+                }
+                if n == 0 { return .closed }
+                guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { return .closed }
             }
-            if n == 0 { return .closed }
-            guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { return .closed }
-            switch await Reactor.shared.wait(fd: fd, deadline: deadline) {
+            switch await Reactor.shared.wait(fd: fd, write: waitFor == .wantWrite, deadline: deadline) {
             case .ready: continue
             case .timedOut: return .timedOut
             case .cancelled: return .closed
@@ -170,19 +211,30 @@ final class Connection: Sendable {
         }
     }
 
-    /// Writes everything; false when the peer is gone or stalls past the timeout.
-    func write(_ bytes: [UInt8], _ options: HTTPServerOptions) async -> Bool {
+    /// Writes everything (encrypted when `session` is given); false when the peer is gone or stalls past the timeout.
+    func write(_ bytes: [UInt8], _ session: TLSServerSession?, _ options: HTTPServerOptions) async -> Bool {
         var offset = 0
         let deadline = ContinuousClock.now + .seconds(options.readTimeoutSeconds)
         while offset < bytes.count {
             if closed.load(ordering: .acquiring) { return false }
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n > 0 {
-                offset += n
-                continue
+            var waitFor = TLSServerSession.Outcome.wantWrite
+            if let session {
+                switch session.write(bytes, from: offset) {
+                case .done(let n):
+                    offset += n
+                    continue
+                case .closed, .failed: return false
+                case let other: waitFor = other
+                }
+            } else {
+                let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+                if n > 0 {
+                    offset += n
+                    continue
+                }
+                guard n < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { return false }
             }
-            guard n < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { return false }
-            guard await Reactor.shared.wait(fd: fd, write: true, deadline: deadline) == .ready else { return false }
+            guard await wait(for: waitFor, until: deadline) else { return false }
         }
         return true
     }

@@ -17,6 +17,7 @@ public import YAML
 ///         address: 203.0.113.7:1314        # or
 ///         address-command: kubectl get svc coordinator -o jsonpath={.status.loadBalancer.ingress[0].ip}
 ///         insecure-simulated-root: path/ask_ark.pem   # only for a simulated remote Coordinator
+///         tls-ca: coordinator-tls-ca.pem   # the remote serves HTTPS: verify its certificate with this CA
 ///
 /// The output names the Coordinator (never an ephemeral port), so downstream `set` and `verify` re-run only when the
 /// Coordinator changes: another address, another Coordinator policy, or a wiped embedded state (new instance ID).
@@ -35,6 +36,7 @@ public struct CoordinatorStage: Stage {
         .init("address-command", .string),
         .init("port", .int),
         .init("insecure-simulated-root", .string),
+        .init("tls-ca", .string),
     ])
 
     let mode: String
@@ -45,13 +47,14 @@ public struct CoordinatorStage: Stage {
     let addressCommand: String?
     let port: Int
     let simulatedRoot: String?
+    let tlsCA: String?
     public let references: [StageReference]
 
     var instanceFile: String { state + "/instance-id" }
     var initdataFile: String { (output as NSString).deletingLastPathComponent + "/coordinator-initdata.toml" }
 
     public var inputs: [String] {
-        mode == "embedded" ? resources + [instanceFile] : resources + (simulatedRoot.map { [$0] } ?? [])
+        mode == "embedded" ? resources + [instanceFile] : resources + [simulatedRoot, tlsCA].compactMap { $0 }
     }
     public var outputs: [String] { mode == "embedded" ? [output, initdataFile] : [output] }
     public var createdInputs: [String] { mode == "embedded" ? [instanceFile] : [] }
@@ -71,6 +74,7 @@ public struct CoordinatorStage: Stage {
         addressCommand = config.string("address-command")
         port = config.int("port") ?? 1314
         simulatedRoot = config.string("insecure-simulated-root")
+        tlsCA = config.string("tls-ca")
         references = config.references("from")
         if mode == "embedded" {
             guard !resources.isEmpty else {
@@ -126,6 +130,7 @@ public struct CoordinatorStage: Stage {
             }
             description["address"] = endpoint.description
             if let simulatedRoot { description["insecure-simulated-root"] = simulatedRoot }
+            if let tlsCA { description["tls-ca"] = tlsCA }
             context.log("remote Coordinator at \(endpoint)")
         }
         let json = try JSONSerialization.data(withJSONObject: description, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
@@ -156,6 +161,7 @@ public struct CoordinatorStage: Stage {
         }
         var client = CoordinatorClient(endpoint: try Endpoint(parsing: address), anchors: anchors, retrySeconds: retrySeconds)
         client.onRetry = { message in context.log("coordinator not reachable yet (\(message)); retrying") }
+        client.tlsCAFile = d["tls-ca"].map(context.path)
         return client
     }
 }

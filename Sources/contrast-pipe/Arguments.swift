@@ -47,6 +47,9 @@ struct Arguments {
     var seedShares: String?
     var ephemeralSeed = false
     var retrySeconds: Int?
+    var tlsCert: String?
+    var tlsKey: String?
+    var tlsCA: String?
 
     /// Commands that take a sub-command word.
     static let commandsWithSub: Set<String> = ["cache", "evidence", "coordinator"]
@@ -125,6 +128,9 @@ struct Arguments {
             case "--seedshare-owner-key": seedshareKey = try take()
             case "--seed-shares": seedShares = try take()
             case "--ephemeral-seed": ephemeralSeed = true
+            case "--tls-cert": tlsCert = try take()
+            case "--tls-key": tlsKey = try take()
+            case "--tls-ca": tlsCA = try take()
             case "--retry":
                 let v = try take()
                 guard let n = Int(v), n >= 0 else { throw UsageError(message: "--retry needs seconds ≥ 0, got '\(v)'") }

@@ -36,6 +36,7 @@ enum CoordinatorCommands {
     static func client(_ args: Arguments, retry: Int) throws(UsageError) -> CoordinatorClient {
         var client = CoordinatorClient(endpoint: try endpoint(args), anchors: try anchors(args), retrySeconds: args.retrySeconds ?? retry)
         client.onRetry = { message in Output.err("coordinator not reachable yet (\(message)); retrying") }
+        client.tlsCAFile = args.tlsCA
         return client
     }
 
@@ -64,6 +65,11 @@ enum CoordinatorCommands {
             Output.err("warning: no --initdata: HOST_DATA is all zeros, so clients expecting a coordinator policy will reject this Coordinator")
         }
         options.persistSeed = !args.ephemeralSeed
+        switch (args.tlsCert, args.tlsKey) {
+        case (let cert?, let key?): options.tls = (cert, key)
+        case (nil, nil): break
+        default: throw UsageError(message: "--tls-cert and --tls-key go together")
+        }
         if !args.quiet { options.log = { line in Output.err(line) } }
         let service: CoordinatorService
         do { service = try CoordinatorService(simulated: options) } catch {
@@ -78,7 +84,7 @@ enum CoordinatorCommands {
             return source
         }
         Output.err(
-            "coordinator listening on http://\(service.endpoint) (state \(options.stateDirectory), \(service.coordinator.status.rawValue); "
+            "coordinator listening on \(options.tls == nil ? "http" : "https")://\(service.endpoint) (state \(options.stateDirectory), \(service.coordinator.status.rawValue); "
                 + "simulated TEE root: \(service.simulatedRootFile ?? "-"))")
         await service.run()
         signals.forEach { $0.cancel() }

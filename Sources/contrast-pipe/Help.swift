@@ -150,6 +150,7 @@ enum Help {
         "coordinator": """
             Usage: contrast-pipe coordinator serve [--listen ADDR] [--state DIR] --simulated-tee
                                                    [--product milan] [--initdata FILE] [--ephemeral-seed] [-q]
+                                                   [--tls-cert CHAIN.pem --tls-key KEY.pem]
 
             Runs a Contrast Coordinator: the HTTP API of contrast-formats.md §4.3 on ADDR (default
             127.0.0.1:1314): GET /capabilities, POST /attest, POST /v1/manifest, POST /v1/mesh/nonce and
@@ -160,7 +161,8 @@ enum Help {
             --simulated-tee, the simulated SEV-SNP platform whose ASK+ARK chain clients trust with
             --insecure-simulated-root DIR/simulated-tee/ask_ark.pem. --initdata is the Coordinator's own initdata
             TOML; its SHA-256 is HOST_DATA. Real SNP/TDX evidence needs a confidential VM; this build serves the
-            simulated TEE only. SIGINT/SIGTERM stop it gracefully (in-flight requests finish).
+            simulated TEE only. SIGINT/SIGTERM stop it gracefully (in-flight requests finish). With --tls-cert and
+            --tls-key it serves HTTPS; clients then pass --tls-ca FILE.
             """,
         "set": """
             Usage: contrast-pipe set -c HOST:PORT [-m manifest.json] [--workspace DIR] [--retry SECONDS]
@@ -174,7 +176,8 @@ enum Help {
             transition hash. Writes DIR/coordinator-root-ca.pem, DIR/mesh-ca.pem and, on the first set,
             DIR/seed-shares.json. When the Coordinator's latest manifest already equals this one nothing is sent
             (no CA rotation). Retries an unreachable Coordinator for --retry seconds (default 180).
-            Without --insecure-simulated-root only the real AMD roots are trusted.
+            Without --insecure-simulated-root only the real AMD roots are trusted. --tls-ca FILE: the Coordinator
+            serves HTTPS with a certificate from that CA.
             """,
         "verify": """
             Usage: contrast-pipe verify -c HOST:PORT -m manifest.json [--workspace DIR]

@@ -209,6 +209,35 @@ import Testing
         #expect(dir.read("verify/manifest.1.json") == nil)
     }
 
+    @Test func coordinatorOverHTTPS() throws {
+        let dir = try EmojivotoPipelineTests().copy()
+        #expect(try CLI.run(["run", "apply"], in: dir.path).status == 0)
+        try Self.extractInitdata(dir)
+        let gen = try Self.tool(
+            "/usr/bin/openssl",
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "tls-key.pem", "-out", "tls.pem",
+             "-days", "2", "-subj", "/CN=coordinator", "-addext", "subjectAltName=IP:127.0.0.1"], in: dir.path)
+        #expect(gen.status == 0, "\(gen.stderr)")
+        let port = try HTTPSServer.freePort()
+        let served = try Served(in: dir.path, port: port, extra: ["--tls-cert", "tls.pem", "--tls-key", "tls-key.pem"])
+        defer { _ = served.stop() }
+        let curl = try Self.tool("/usr/bin/curl", ["-sS", "--cacert", "tls.pem", "https://127.0.0.1:\(port)/probe/startup"], in: dir.path)
+        #expect(curl.stdout == "awaiting manifest\n", "\(curl.stderr)")
+        let handshake = try Self.tool(
+            "/usr/bin/openssl", ["s_client", "-CAfile", "tls.pem", "-verify_return_error", "-connect", "127.0.0.1:\(port)"], in: dir.path)
+        #expect(handshake.stdout.contains("Verify return code: 0 (ok)"))
+        let c = ["-c", "127.0.0.1:\(port)", "--tls-ca", "tls.pem", "--insecure-simulated-root", "state/simulated-tee/ask_ark.pem"]
+        let set = try CLI.run(["set"] + c + ["-m", "deployment/manifest.json", "deployment/resources.yml"], in: dir.path)
+        #expect(set.status == 0, "\(set.stderr)")
+        #expect(try CLI.run(["verify"] + c + ["-m", "deployment/manifest.json"], in: dir.path).status == 0)
+        // Plain HTTP against the TLS listener fails with a clear error; so does a CA that did not sign the server.
+        let plain = try CLI.run(["verify", "-c", "127.0.0.1:\(port)", "--retry", "0", "--insecure-simulated-root", "state/simulated-tee/ask_ark.pem", "-m", "deployment/manifest.json"], in: dir.path)
+        #expect(plain.status == 1)
+        let wrongCA = try CLI.run(["verify", "-c", "127.0.0.1:\(port)", "--tls-ca", "state/simulated-tee/ask_ark.pem", "--insecure-simulated-root", "state/simulated-tee/ask_ark.pem", "-m", "deployment/manifest.json"], in: dir.path)
+        #expect(wrongCA.status == 1)
+        #expect(wrongCA.stderr.contains("certificate verification failed"), "\(wrongCA.stderr)")
+    }
+
     @Test func usageErrorsExitTwo() throws {
         let dir = try TempDir()
         let noAddress = try CLI.run(["set", "x.yml"], in: dir.path)

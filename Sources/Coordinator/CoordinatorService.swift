@@ -1,4 +1,4 @@
-import Attestation
+public import Attestation
 public import HTTP
 import Crypto
 import Foundation
@@ -27,6 +27,8 @@ public final class CoordinatorService: Sendable {
         public var persistSeed = true
         /// Request log; nil = silent.
         public var log: (@Sendable (String) -> Void)?
+        /// The simulated CPU generation (default Milan).
+        public var product: SNPReport.Product = .milan
         /// Serve HTTPS with this PEM certificate chain and key (nil = plain HTTP, as Contrast's port 1314).
         public var tls: (certificateChain: String, key: String)?
 
@@ -44,7 +46,7 @@ public final class CoordinatorService: Sendable {
         let tee: SimulatedTEE
         let anchors: TrustAnchors
         do {
-            tee = try SimulatedTEE(directory: teeDir)
+            tee = try SimulatedTEE(directory: teeDir, product: options.product)
             anchors = .simulated([tee.askDER, tee.arkDER])
         } catch { throw CoordinatorError(.internal, "simulated TEE in \(teeDir): \(error)") }
         let hostData = options.initdata.map { SHA256.hash($0).bytes } ?? [UInt8](repeating: 0, count: 32)

@@ -29,7 +29,7 @@ public struct SimulatedSNPIssuer: EvidenceIssuer {
 
     public func evidence(reportData: [UInt8]) throws -> (type: String, document: [UInt8]) {
         let report = try tee.report(measurement: measurement, hostData: hostData, reportData: reportData)
-        return (EvidenceType.snp, SNPAttestation.encode(report, vcek: tee.vcekDER, product: .milan))
+        return (EvidenceType.snp, SNPAttestation.encode(report, vcek: tee.vcekDER, product: tee.product))
     }
 }
 

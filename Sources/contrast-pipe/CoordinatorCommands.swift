@@ -49,8 +49,12 @@ enum CoordinatorCommands {
                 message: "no TEE available: this build serves evidence from the simulated SEV-SNP platform only; pass --simulated-tee "
                     + "(real SNP/TDX evidence needs /dev/sev-guest or /dev/tdx_guest inside a confidential VM)")
         }
-        if let product = args.product, product.lowercased() != "milan" {
-            throw UsageError(message: "--product \(product): the simulated TEE models Milan only")
+        var product = SNPReport.Product.milan
+        if let p = args.product {
+            guard let parsed = SNPReport.Product(rawValue: p.prefix(1).uppercased() + p.dropFirst().lowercased()) else {
+                throw UsageError(message: "unknown --product '\(p)' (milan, genoa or turin)")
+            }
+            product = parsed
         }
         let listen: Endpoint
         do { listen = try Endpoint(parsing: args.listen ?? "127.0.0.1:1314", defaultPort: 1314) } catch {
@@ -65,6 +69,7 @@ enum CoordinatorCommands {
             Output.err("warning: no --initdata: HOST_DATA is all zeros, so clients expecting a coordinator policy will reject this Coordinator")
         }
         options.persistSeed = !args.ephemeralSeed
+        options.product = product
         switch (args.tlsCert, args.tlsKey) {
         case (let cert?, let key?): options.tls = (cert, key)
         case (nil, nil): break

@@ -149,7 +149,7 @@ enum Help {
             """,
         "coordinator": """
             Usage: contrast-pipe coordinator serve [--listen ADDR] [--state DIR] --simulated-tee
-                                                   [--product milan] [--initdata FILE] [--ephemeral-seed] [-q]
+                                                   [--product milan|genoa|turin] [--initdata FILE] [--ephemeral-seed] [-q]
                                                    [--tls-cert CHAIN.pem --tls-key KEY.pem]
 
             Runs a Contrast Coordinator: the HTTP API of contrast-formats.md §4.3 on ADDR (default
@@ -159,7 +159,8 @@ enum Help {
             manifests, policies, transitions and the signed latest pointer), secrets/seed.json (mode 0600; not
             written with --ephemeral-seed, so a restart enters recovery mode as in Contrast) and, with
             --simulated-tee, the simulated SEV-SNP platform whose ASK+ARK chain clients trust with
-            --insecure-simulated-root DIR/simulated-tee/ask_ark.pem. --initdata is the Coordinator's own initdata
+            --insecure-simulated-root DIR/simulated-tee/ask_ark.pem (--product picks the simulated generation: ARK/ASK
+            names, CPUID, TCB layout and hwID length as AMD's; default milan). --initdata is the Coordinator's own initdata
             TOML; its SHA-256 is HOST_DATA. Real SNP/TDX evidence needs a confidential VM; this build serves the
             simulated TEE only. SIGINT/SIGTERM stop it gracefully (in-flight requests finish). With --tls-cert and
             --tls-key it serves HTTPS; clients then pass --tls-ca FILE.

@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Patching", dependencies: ["Kube", "YAML"], swiftSettings: strictSettings),
         // Stage types (one file each) and their registry.
         .target(
-            name: "Stages", dependencies: ["Engine", "YAML", "Kube", "Patching", "Crypto", "Contrast", "Coordinator", "HTTP"],
+            name: "Stages", dependencies: ["Engine", "YAML", "Kube", "Patching", "Crypto", "Contrast", "Coordinator", "HTTP", "Attestation"],
             swiftSettings: strictSettings),
         // The command-line tool.
         .executableTarget(

@@ -66,6 +66,9 @@ public struct ReferenceValuePolicy: Sendable {
     private func checkSNP(_ r: SNPReport, _ e: JSONValue, index i: Int) -> Verdict {
         var v = Verdict()
         let p = "snp[\(i)]"
+        if let name = e["ProductName"]?.string, !name.isEmpty {
+            v.add("\(p).ProductName", name.lowercased() == r.product.rawValue.lowercased(), "report from a \(r.product.rawValue) CPU")
+        }
         let measurement = Digest(bytes: r.measurement).hex
         v.add("\(p).TrustedMeasurement", e["TrustedMeasurement"]?.string?.lowercased() == measurement, "report \(measurement)")
         let tcb = r.reportedTCB

@@ -96,11 +96,11 @@ public enum ReferenceValues {
     }
 
     /// An SNP entry for the simulated platform; MinimumTCB from the pipeline (nil fields stay null).
-    public static func simulatedSNP(minimumTCB: [String: Int]?) -> JSONValue {
+    public static func simulatedSNP(minimumTCB: [String: Int]?, product: String = "Milan") -> JSONValue {
         var tcb: [(String, JSONValue)] = []
         for field in Manifest.tcbOrder { tcb.append((field, minimumTCB?[field].map { .number(Int64($0)) } ?? .null)) }
         return .object([
-            ("Platform", .string("Metal-QEMU-SNP")), ("ProductName", .string("Milan")),
+            ("Platform", .string("Metal-QEMU-SNP")), ("ProductName", .string(product)),
             ("TrustedMeasurement", .string(simulatedMeasurement)), ("MinimumTCB", .object(tcb)),
             (
                 "GuestPolicy",

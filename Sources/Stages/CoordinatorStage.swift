@@ -1,3 +1,4 @@
+import Attestation
 import Coordinator
 public import Engine
 import Foundation
@@ -12,6 +13,7 @@ public import YAML
 ///         resources: [deployment/resources.yml]   # the rendered Coordinator resource (its policy hash = HOST_DATA)
 ///         from: generate
 ///         state: coordinator/state         # embedded: history, seed (0600) and the simulated platform
+///         product: milan                   # embedded: simulated CPU generation (milan, genoa, turin)
 ///         output: coordinator/endpoint.json
 ///         # mode: remote
 ///         address: 203.0.113.7:1314        # or
@@ -37,6 +39,7 @@ public struct CoordinatorStage: Stage {
         .init("port", .int),
         .init("insecure-simulated-root", .string),
         .init("tls-ca", .string),
+        .init("product", .string),
     ])
 
     let mode: String
@@ -48,6 +51,7 @@ public struct CoordinatorStage: Stage {
     let port: Int
     let simulatedRoot: String?
     let tlsCA: String?
+    let product: SNPReport.Product
     public let references: [StageReference]
 
     var instanceFile: String { state + "/instance-id" }
@@ -75,6 +79,11 @@ public struct CoordinatorStage: Stage {
         port = config.int("port") ?? 1314
         simulatedRoot = config.string("insecure-simulated-root")
         tlsCA = config.string("tls-ca")
+        let productName = config.string("product") ?? "milan"
+        guard let product = SNPReport.Product(rawValue: productName.prefix(1).uppercased() + productName.dropFirst().lowercased()) else {
+            throw config.error(at: "product", "'product' in \(context) must be milan, genoa or turin")
+        }
+        self.product = product
         references = config.references("from")
         if mode == "embedded" {
             guard !resources.isEmpty else {
@@ -108,13 +117,15 @@ public struct CoordinatorStage: Stage {
             let instance = try String(contentsOfFile: context.path(instanceFile), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             try FileSystem.writeAtomically(initdata, to: context.path(initdataFile))
             let statePath = context.path(state)
+            let product = self.product
             let started = try await Blocking.run { () throws(CoordinatorError) in
-                try EmbeddedCoordinators.start(stateDirectory: statePath, initdata: initdata)
+                try EmbeddedCoordinators.start(stateDirectory: statePath, initdata: initdata, product: product)
             }
             context.log("embedded Coordinator on http://\(started.endpoint) (state \(state), simulated TEE)")
             description["state"] = state
             description["instance"] = instance
             description["initdata"] = initdataFile
+            description["product"] = product.rawValue
         } else {
             var host = address ?? ""
             if let command = addressCommand {
@@ -147,8 +158,9 @@ public struct CoordinatorStage: Stage {
         if d["mode"] == "embedded", let state = d["state"], let initdataFile = d["initdata"] {
             let initdata = try [UInt8](Data(contentsOf: URL(fileURLWithPath: context.path(initdataFile))))
             let statePath = context.path(state)
+            let product = d["product"].flatMap(SNPReport.Product.init(rawValue:)) ?? .milan
             let started = try await Blocking.run { () throws(CoordinatorError) in
-                try EmbeddedCoordinators.start(stateDirectory: statePath, initdata: initdata)
+                try EmbeddedCoordinators.start(stateDirectory: statePath, initdata: initdata, product: product)
             }
             return CoordinatorClient(
                 endpoint: started.endpoint, anchors: try TrustAnchors.simulated(pemFile: started.simulatedRoot), retrySeconds: retrySeconds)

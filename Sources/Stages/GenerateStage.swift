@@ -17,7 +17,7 @@ public import YAML
 ///         output: deployment/resources.yml
 ///         manifest: deployment/manifest.json
 ///         platform: metal-qemu-snp                 # default: defaults.platform
-///         reference-values: simulated              # or a JSON file {"snp": [...], "tdx": [...]}
+///         reference-values: simulated              # (Milan; or simulated-genoa, simulated-turin) or a JSON file
 ///         base-manifest: manifest.base.json        # keep its ReferenceValues and keys (as contrast does)
 ///         minimum-tcb: {BootloaderVersion: 3, TEEVersion: 0, SNPVersion: 8, MicrocodeVersion: 115}
 ///         minimum-tcb-file: snphost-tcb.txt        # or `snphost show tcb` output (Platform TCB block)
@@ -77,7 +77,7 @@ public struct GenerateStage: Stage {
         if let baseManifest { all.append(baseManifest) }
         if let minimumTCBFile { all.append(minimumTCBFile) }
         if let mrSeam, Digest(hex: mrSeam) == nil { all.append(mrSeam) }
-        if referenceValues != "simulated" { all.append(referenceValues) }
+        if Self.simulatedProducts[referenceValues] == nil { all.append(referenceValues) }
         if let g = genpolicy { all += [g.binary, g.rules, g.settings] }
         return all
     }
@@ -325,16 +325,19 @@ public struct GenerateStage: Stage {
         r.podTemplate = template
     }
 
+    /// `reference-values:` names of the simulated platforms → ProductName.
+    static let simulatedProducts = ["simulated": "Milan", "simulated-milan": "Milan", "simulated-genoa": "Genoa", "simulated-turin": "Turin"]
+
     /// ReferenceValues (and keys) from a base manifest, a reference-values file, or the simulated platform.
     func baseManifestValue(_ context: StageContext) throws -> Manifest {
         var manifest = Manifest()
         if let baseManifest {
             manifest = try Manifest(json: try FileSystem.read(context.path(baseManifest)))
-        } else if referenceValues == "simulated" {
+        } else if let product = Self.simulatedProducts[referenceValues] {
             guard platform.hasPrefix("metal-qemu-snp") else {
                 throw StageFailure("reference-values: simulated exists for SEV-SNP platforms only; give a reference-values file for \(platform)", isInputError: true)
             }
-            manifest.snp = [ReferenceValues.simulatedSNP(minimumTCB: nil)]
+            manifest.snp = [ReferenceValues.simulatedSNP(minimumTCB: nil, product: product)]
         } else {
             let v = try JSONValue.parse(try FileSystem.read(context.path(referenceValues)))
             manifest.snp = (v["snp"]?.array ?? []).map(Manifest.orderSNP)

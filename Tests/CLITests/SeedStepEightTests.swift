@@ -238,6 +238,25 @@ import Testing
         #expect(wrongCA.stderr.contains("certificate verification failed"), "\(wrongCA.stderr)")
     }
 
+    @Test func embeddedCoordinatorOnAnotherGeneration() throws {
+        let dir = try EmojivotoPipelineTests().copy()
+        let pipeline = dir.read("contrast.pipeline.yaml")!
+            .replacingOccurrences(of: "      reference-values: simulated\n", with: "      reference-values: simulated-genoa\n")
+            .replacingOccurrences(of: "      state: coordinator/state\n", with: "      state: coordinator/state\n      product: turin\n")
+        try dir.write("contrast.pipeline.yaml", pipeline)
+        // A Turin Coordinator does not match Genoa reference values: set refuses it.
+        let mismatch = try CLI.run(["run"], in: dir.path)
+        #expect(mismatch.status == 1)
+        #expect(mismatch.stderr.contains("snp[0].ProductName (report from a Turin CPU)"), "\(mismatch.stderr)")
+        // A fresh state as Genoa matches.
+        try FileManager.default.removeItem(atPath: dir.path + "/coordinator/state")
+        try dir.write("contrast.pipeline.yaml", pipeline.replacingOccurrences(of: "product: turin", with: "product: genoa"))
+        let genoa = try CLI.run(["run"], in: dir.path)
+        #expect(genoa.status == 0, "\(genoa.stderr)")
+        #expect(dir.read("coordinator/state/simulated-tee/product") == "Genoa\n")
+        #expect(dir.read("verify/manifest.0.json")?.contains("\"ProductName\": \"Genoa\"") == true)
+    }
+
     @Test func usageErrorsExitTwo() throws {
         let dir = try TempDir()
         let noAddress = try CLI.run(["set", "x.yml"], in: dir.path)

@@ -33,9 +33,11 @@ final class Harness: Sendable {
     let coordinatorInitdata = Initdata(data: ["policy.rego": "package agent_policy\n# coordinator\n"])
     let webInitdata = Initdata(data: ["policy.rego": "package agent_policy\n# web\n"])
     let service: CoordinatorService
+    private let owner: Bool
 
     init(dir existing: String? = nil, persistSeed: Bool = true, coordinatorPolicy: Initdata? = nil) throws {
         dir = existing ?? FileManager.default.temporaryDirectory.path + "/cp-coord-" + UUID().uuidString
+        owner = existing == nil
         let tee = dir + "/state/simulated-tee"
         if !FileManager.default.fileExists(atPath: tee) {
             try FileManager.default.createDirectory(atPath: tee, withIntermediateDirectories: true)
@@ -52,6 +54,11 @@ final class Harness: Sendable {
     }
 
     func stop() { service.shutdown() }
+
+    deinit {
+        service.shutdown()
+        if owner { try? FileManager.default.removeItem(atPath: dir) }
+    }
 
     var client: CoordinatorClient {
         get throws { CoordinatorClient(endpoint: service.endpoint, anchors: try TrustAnchors.simulated(pemFile: dir + "/state/simulated-tee/ask_ark.pem")) }

@@ -69,7 +69,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", "Stages", "YAML", "Crypto"],
+            dependencies: ["Engine", "Stages", "YAML", "Crypto", "SQLite"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ContrastTests", dependencies: ["Contrast", "Kube", "YAML", "Crypto"], swiftSettings: strictSettings),

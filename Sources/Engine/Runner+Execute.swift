@@ -231,7 +231,7 @@ extension Runner {
         let context = StageContext(
             stageName: ps.name, pipelineName: pipeline.name, workspace: pipeline.workspace, logPath: logPath,
             upstream: upstream.mapValues(\.outputs), defaults: pipeline.defaults,
-            counters: counters, store: store, warn: { [reporter] in reporter.report(.note($0)) })
+            counters: counters, store: store, files: files, warn: { [reporter] in reporter.report(.note($0)) })
         // Declared outputs may live in directories that do not exist yet.
         for output in ps.stage.outputs {
             try? FileSystem.makeDirectories(Paths.directory(of: Paths.resolve(output, against: pipeline.workspace)))
@@ -266,9 +266,10 @@ extension Runner {
             result.0.inputError = inputError
             return result
         }
-        // Collect outputs into the store.
+        // Collect outputs into the store (files the stage wrote through `writeOutput` come with their digest).
+        let written = context.pendingMemos.written.withLock { $0 }
         var records: [OutputRecord] = []
-        var blobs: [(digest: String, bytes: [UInt8])] = []
+        var blobs: [Store.BlobWrite] = []
         for path in Set(produced).sorted() {
             guard !path.contains("\n"), Paths.isContained(path) else {
                 return failed("output path \(path.debugDescription) must be inside the workspace and hold no newline")
@@ -276,16 +277,17 @@ extension Runner {
             let abs = Paths.resolve(path, against: pipeline.workspace)
             guard FileSystem.fileStat(abs) != nil else { return failed("declared output \(path) was not produced") }
             guard let bytes = try? FileSystem.read(abs) else { return failed("cannot read output \(path)") }
-            let digest = SHA256.hash(bytes).hex
+            let hint = written[path].flatMap { $0.size == bytes.count ? $0 : nil }
+            let digest = hint?.digest ?? SHA256.hash(bytes).hex
             files.record(path: abs, digest: digest)
             records.append(OutputRecord(path: path, digest: digest, mode: FileSystem.mode(abs)))
-            blobs.append((digest, bytes))
+            blobs.append(Store.BlobWrite(digest: digest, bytes: bytes, boundaries: hint?.boundaries ?? []))
         }
         var logDigest: String?
         if let log, !log.isEmpty {
             let bytes = Array(log.utf8)
             let d = SHA256.hash(bytes).hex
-            blobs.append((d, bytes))
+            blobs.append(Store.BlobWrite(digest: d, bytes: bytes))
             logDigest = d
         }
         do {

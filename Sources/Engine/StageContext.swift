@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Synchronization
 
@@ -40,6 +41,7 @@ public struct StageContext: Sendable {
     let warnHandler: @Sendable (String) -> Void
     /// Memo entries computed during this stage run, written to the store in one transaction by `flushMemos`.
     let pendingMemos = MemoBuffer()
+    let files: FileDigests?
 
     /// Creates a context (the runner does this; tests may too).
     public init(
@@ -51,8 +53,10 @@ public struct StageContext: Sendable {
         defaults: PipelineDefaults,
         counters: RunCounters,
         store: Store,
+        files: FileDigests? = nil,
         warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.files = files
         self.stageName = stageName
         self.pipelineName = pipelineName
         self.workspace = workspace
@@ -129,6 +133,38 @@ public struct StageContext: Sendable {
         return b.finish()
     }
 
+    /// The memoized result for `key`, if any (no compute, no counters).
+    public func memo(namespace: String, key: [String]) throws -> [UInt8]? {
+        let memoKey = Self.memoKey(namespace: namespace, key: key)
+        if let bytes = pendingMemos.get(memoKey) ?? pendingMemos.prefetch(memoKey) { return bytes }
+        guard let digest = try store.memo(memoKey), let bytes = try? store.blob(digest) else { return nil }
+        pendingMemos.used(memoKey)
+        return bytes
+    }
+
+    /// Stores a result for `key` (written with the stage's other memo entries when it returns).
+    public func setMemo(namespace: String, key: [String], _ bytes: [UInt8]) {
+        pendingMemos.put(Self.memoKey(namespace: namespace, key: key), bytes)
+    }
+
+    /// The SHA-256 (hex) of a workspace file, answered from the engine's stat cache when the file is unchanged since
+    /// it was last hashed; nil when the file does not exist.
+    public func fileDigest(_ relative: String) throws -> String? {
+        let abs = path(relative)
+        if let files { return try files.digest(of: abs) }
+        guard FileSystem.fileStat(abs) != nil else { return nil }
+        return try FileSystem.sha256(abs).hex
+    }
+
+    /// Writes an output atomically and tells the engine its digest (so the engine does not hash it again) and,
+    /// optionally, content-defined chunk boundaries (ascending end offsets): the store then keeps the file as chunks
+    /// shared between versions, so a small change to a large output stores a small chunk.
+    public func writeOutput(_ bytes: [UInt8], to relative: String, digest: String? = nil, chunkBoundaries: [Int] = []) throws {
+        let d = digest ?? SHA256.hash(bytes).hex
+        try FileSystem.writeAtomically(bytes, to: path(relative))
+        pendingMemos.written.withLock { $0[relative] = WrittenOutput(digest: d, size: bytes.count, boundaries: chunkBoundaries) }
+    }
+
     /// Loads the stored results for many keys with a few queries, so that the `memoized` calls that follow
     /// are answered from memory (a stage with thousands of sub-results calls this first).
     public func prefetchMemos(namespace: String, keys: [[String]]) throws {
@@ -147,8 +183,17 @@ public struct StageContext: Sendable {
     }
 }
 
+/// An output a stage wrote through `writeOutput`.
+struct WrittenOutput: Sendable {
+    var digest: String
+    var size: Int
+    var boundaries: [Int]
+}
+
 /// Memo results waiting to be written.
 final class MemoBuffer: Sendable {
+    /// Digests of outputs the stage wrote and hashed itself (path → digest), so the engine does not hash them again.
+    let written = Mutex<[String: WrittenOutput]>([:])
     private let entries = Mutex<[String: [UInt8]]>([:])
     private let hits = Mutex<[String]>([])
     private let loaded = Mutex<[String: [UInt8]]>([:])

@@ -63,10 +63,20 @@ extension Store {
             var lines: [String] = []
             try db.query("PRAGMA integrity_check") { lines.append($0.text(0) ?? "") }
             report.integrity = lines.joined(separator: "; ")
+            var lists: [(String, [String])] = []
             try db.query("SELECT digest, data FROM blobs ORDER BY digest") { row in
                 let digest = row.text(0) ?? ""
-                let actual = SHA256.hash(row.blob(1) ?? []).hex
+                let data = row.blob(1) ?? []
+                let actual = SHA256.hash(data).hex
                 report.checked += 1
+                if actual != digest {
+                    if let chunks = Store.chunkList(data) { lists.append((digest, chunks)) } else { report.corrupt.append((digest, actual)) }
+                }
+            }
+            // Chunked blobs: the reassembled content must have the digest they are stored under.
+            for (digest, chunks) in lists {
+                let whole = try Store.assemble(db, chunks: chunks)
+                let actual = whole.map { SHA256.hash($0).hex } ?? "missing chunks"
                 if actual != digest { report.corrupt.append((digest, actual)) }
             }
             try db.query(
@@ -98,6 +108,7 @@ extension Store {
                         if let log = row.text(1) { live.insert(log) }
                     }
                 }
+                live.formUnion(try Store.chunksOf(db, live))
                 var candidates: [(digest: String, size: Int64, live: Bool)] = []
                 try db.query("SELECT digest, size FROM blobs ORDER BY last_used ASC, digest ASC") { row in
                     let d = row.text(0) ?? ""

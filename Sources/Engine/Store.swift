@@ -184,7 +184,8 @@ public final class Store: Sendable {
         let data: [UInt8]? = try withDatabase { db in
             var data: [UInt8]?
             try db.query("SELECT data FROM blobs WHERE digest=?", [.text(digest)]) { data = $0.blob(0) }
-            return data
+            guard let stored = data, SHA256.hash(stored).hex != digest, let chunks = Store.chunkList(stored) else { return data }
+            return try Store.assemble(db, chunks: chunks) ?? stored
         }
         guard let data else { throw .missingBlob(digest: digest) }
         let actual = SHA256.hash(data).hex
@@ -221,12 +222,12 @@ public final class Store: Sendable {
     public func recordAction(
         _ record: ActionRecord,
         stageType: String,
-        blobs: [(digest: String, bytes: [UInt8])]
+        blobs: [BlobWrite]
     ) throws(StoreError) {
         let json = OutputRecord.encode(record.outputs)
         try withDatabase { db in
             try db.transaction {
-                for b in blobs { try Store.insertBlob(db, digest: b.digest, bytes: b.bytes) }
+                for b in blobs { try Store.insert(db, b) }
                 try db.run(
                     """
                     INSERT OR REPLACE INTO actions(key, stage_type, outputs, exit_status, log_digest, duration_ms, created)
@@ -266,7 +267,13 @@ public final class Store: Sendable {
         let now = Store.now()
         try withDatabase { db in
             try db.transaction {
-                for k in keys { try db.run("UPDATE memo SET last_used=? WHERE key=?", [.integer(now), .text(k)]) }
+                var start = 0
+                while start < keys.count {
+                    let chunk = keys[start..<min(start + 400, keys.count)]
+                    start += chunk.count
+                    let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                    try db.run("UPDATE memo SET last_used=? WHERE key IN (\(placeholders))", [.integer(now)] + chunk.map { .text($0) })
+                }
             }
         }
     }

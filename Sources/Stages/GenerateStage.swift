@@ -162,23 +162,52 @@ public struct GenerateStage: Stage {
         if let g = genpolicy {
             for path in [g.binary, g.rules, g.settings] { settings.append(try FileSystem.sha256(context.path(path)).hex) }
         }
-        var rendered: [String] = []
         var workloads: [RenderedDocument] = []
-        var split: [(file: String, documents: [(String, Int)])] = []
+        var sources: [(file: String, bytes: [UInt8], documents: [SourceDocument])] = []
         for file in resourceFiles {
-            split.append((file, Self.splitDocuments(try PatchStage.readText(context.path(file), name: file))))
+            let bytes = try Self.readUTF8(context.path(file), name: file)
+            sources.append((file, bytes, Self.splitDocuments(bytes)))
         }
-        try context.prefetchMemos(
-            namespace: "generate.document", keys: split.flatMap { $0.documents.map { settings + [$0.0] } })
-        for (file, documents) in split {
-            // Documents are memoized one by one, keyed by their exact text: editing one Deployment re-renders
-            // that document only (and recomputes its policy), however large the input.
-            for (docText, firstLine) in documents {
-                let bytes = try await context.memoized(namespace: "generate.document", key: settings + [docText]) {
-                    try await renderDocument(docText, file: file, firstLine: firstLine, context).encoded
+        // Documents are memoized one by one, keyed by the digest of their exact bytes: editing one Deployment
+        // re-renders that document only (and recomputes its policy), however large the input. Documents the last
+        // run rendered are copied from its output (when the file still has the digest that run wrote), so an edit
+        // touches the store for the changed documents only; everything stays bytes, with no re-parsing.
+        let indexKey = settings + ["assembly", output]
+        var reuse: [String: AssemblyIndex.Entry] = [:]
+        var previous: [UInt8] = []
+        if let index = try context.memo(namespace: "generate.assembly", key: indexKey).flatMap(AssemblyIndex.init(encoded:)),
+            try context.fileDigest(output) == index.outputDigest, let bytes = try? FileSystem.read(context.path(output)),
+            bytes.count == index.outputSize
+        {
+            previous = bytes
+            for entry in index.entries { reuse[entry.document] = entry }
+        }
+        let missing = sources.flatMap { $0.documents.filter { reuse[$0.digest] == nil }.map { settings + [$0.digest] } }
+        if !missing.isEmpty { try context.prefetchMemos(namespace: "generate.document", keys: missing) }
+        context.counters.add("generate.document.reused", sources.reduce(0) { $0 + $1.documents.count } - missing.count)
+        var output: [UInt8] = []
+        output.reserveCapacity(max(previous.count, sources.reduce(0) { $0 + $1.bytes.count } * 2))
+        var entries: [AssemblyIndex.Entry] = []
+        for (file, bytes, documents) in sources {
+            for document in documents {
+                let header: [UInt8]
+                let yaml: ArraySlice<UInt8>
+                if let entry = reuse[document.digest] {
+                    header = entry.header
+                    yaml = previous[entry.range]
+                } else {
+                    let encoded = try await context.memoized(namespace: "generate.document", key: settings + [document.digest]) {
+                        try await renderDocument(document.text(in: bytes), file: file, firstLine: document.line, context).encoded
+                    }
+                    guard let nl = encoded.firstIndex(of: 10) else { throw StageFailure("corrupt memoized document") }
+                    header = Array(encoded[..<nl])
+                    yaml = encoded[(nl + 1)...]
                 }
-                guard let doc = RenderedDocument(encoded: bytes) else { throw StageFailure("corrupt memoized document") }
-                if !doc.yaml.isEmpty { rendered.append(doc.yaml) }
+                guard let doc = RenderedDocument(encoded: header + [10]) else { throw StageFailure("corrupt memoized document") }
+                if !yaml.isEmpty && !output.isEmpty { output += Self.separator }
+                let start = output.count
+                output += yaml
+                entries.append(AssemblyIndex.Entry(document: document.digest, range: start..<output.count, header: header))
                 if doc.isWorkload { workloads.append(doc) }
             }
         }
@@ -204,84 +233,13 @@ public struct GenerateStage: Stage {
         for missing in verdict.expectedMissing {
             context.warn("expected missing: \(missing) — fill it in through the pipeline (minimum-tcb / mr-seam); `set` refuses until then")
         }
-        try FileSystem.writeAtomically(Array(rendered.joined(separator: "---\n").utf8), to: context.path(output))
+        let outputDigest = SHA256.hash(output).hex
+        try context.writeOutput(output, to: self.output, digest: outputDigest, chunkBoundaries: Self.chunkBoundaries(entries, size: output.count))
+        context.setMemo(
+            namespace: "generate.assembly", key: indexKey,
+            AssemblyIndex(outputDigest: outputDigest, outputSize: output.count, entries: entries).encoded)
         try FileSystem.writeAtomically(Array(manifest.json().utf8), to: context.path(manifestPath))
         return StageResult()
-    }
-
-    /// Splits a YAML stream at `---` lines (column 0), returning each document's text and first line number.
-    /// Streams with directives (`%YAML`) are kept whole.
-    static func splitDocuments(_ text: String) -> [(String, Int)] {
-        let bytes = Array(text.utf8)
-        var hasDirective = bytes.first == UInt8(ascii: "%")
-        for i in 1..<max(bytes.count, 1) where bytes[i] == UInt8(ascii: "%") && bytes[i - 1] == 10 {
-            hasDirective = true
-            break
-        }
-        if hasDirective { return [(text, 1)] }
-        var out: [(String, Int)] = []
-        var docStart = 0  // byte offset where the current document's text starts
-        var docLine = 1
-        var line = 1
-        var lineStart = 0
-        func flush(until end: Int) {
-            guard end > docStart else { return }
-            let slice = bytes[docStart..<end]
-            if slice.contains(where: { $0 != 32 && $0 != 10 && $0 != 13 && $0 != 9 }) {
-                var doc = String(decoding: slice, as: UTF8.self)
-                if !doc.hasSuffix("\n") { doc += "\n" }
-                out.append((doc, docLine))
-            }
-        }
-        var i = 0
-        while i <= bytes.count {
-            if i == bytes.count || bytes[i] == 10 {
-                let length = i - lineStart
-                let isMarker =
-                    length >= 3 && bytes[lineStart] == 45 && bytes[lineStart + 1] == 45 && bytes[lineStart + 2] == 45
-                    && (length == 3 || bytes[lineStart + 3] == 32 || (length == 4 && bytes[lineStart + 3] == 13))
-                if isMarker {
-                    flush(until: lineStart)
-                    let inline = length > 4 && bytes[lineStart + 3] == 32
-                    docStart = inline ? lineStart + 4 : min(i + 1, bytes.count)
-                    docLine = inline ? line : line + 1
-                }
-                line += 1
-                lineStart = i + 1
-            }
-            i += 1
-        }
-        flush(until: bytes.count)
-        return out
-    }
-
-    /// One document after generate: its YAML and, for Contrast workloads, what the manifest needs.
-    struct RenderedDocument {
-        var isWorkload: Bool
-        var digest = "", role = "", secretID = "", name = "", display = ""
-        var yaml: String
-
-        var encoded: [UInt8] {
-            let header = isWorkload ? ["W", digest, role, secretID, name, display].joined(separator: "\t") : "P"
-            return Array((header + "\n" + yaml).utf8)
-        }
-
-        init(isWorkload: Bool, yaml: String) {
-            self.isWorkload = isWorkload
-            self.yaml = yaml
-        }
-
-        init?(encoded: [UInt8]) {
-            let text = String(decoding: encoded, as: UTF8.self)
-            guard let nl = text.firstIndex(of: "\n") else { return nil }
-            let header = text[..<nl].split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            yaml = String(text[text.index(after: nl)...])
-            isWorkload = header.first == "W"
-            if isWorkload {
-                guard header.count == 6 else { return nil }
-                (digest, role, secretID, name, display) = (header[1], header[2], header[3], header[4], header[5])
-            }
-        }
     }
 
     /// Parses, prepares and annotates one document (line numbers in errors are the file's).

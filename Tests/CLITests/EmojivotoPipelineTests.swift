@@ -99,7 +99,8 @@ import YAML
         #expect(counters["generate.policy.miss"] == 1)
         #expect(counters["generate.policy.hit"] == nil)
         #expect(counters["generate.document.miss"] == 1)
-        #expect(counters["generate.document.hit"] == 13)
+        #expect(counters["generate.document.reused"] == 13)  // copied from the previous output, no store reads
+        #expect(counters["generate.document.hit"] == nil)
         // fetch-demo, patch, patch-declarative, generate, apply, coordinator (its input changed), set, verify
         #expect(summary(third)["ran"] as? Int == 8)
         // The update went through set (signed, mesh CA rotated) and verify (two manifests in the history).
@@ -112,6 +113,26 @@ import YAML
         }
         let changed = zip(before, after).filter { $0.0.1 != $0.1.1 }.map(\.0.0)
         #expect(changed == ["deployment-default-web.yaml"])
+
+        // An output edited by hand is never a source of reused documents: with a tampered resources.yml and
+        // another web image, the unchanged documents come from the memo store and the output is whole again.
+        try dir.write("deployment/resources.yml", "tampered\n")
+        let edited2 = mirror.replacingOccurrences(
+            of: "emojivoto-web:v11@sha256:d21f9fdb794f754b076344ce01c4858c499617c952cc6a941ac3cefbf5ccedfd",
+            with: "emojivoto-web:v13@sha256:3333333333333333333333333333333333333333333333333333333333333333")
+        try dir.write("mirror/emojivoto-demo.yml", edited2)
+        try dir.write(
+            "contrast.pipeline.yaml",
+            dir.read("contrast.pipeline.yaml")!.replacingOccurrences(of: SHA256.hash(string: edited).hex, with: SHA256.hash(string: edited2).hex))
+        let fourth = try CLI.run(["run", "--json"], in: dir.path)
+        #expect(fourth.status == 0, "\(fourth.stderr)")
+        let c4 = summary(fourth)["counters"] as? [String: Int] ?? [:]
+        #expect(c4["generate.document.reused"] ?? 0 == 0)
+        #expect(c4["generate.document.hit"] == 13 && c4["generate.document.miss"] == 1)
+        let rerendered = try KubeDocuments(yaml: dir.read("deployment/resources.yml")!, file: "resources.yml")
+        #expect(rerendered.resources.count == docs.resources.count)
+        #expect(dir.read("deployment/resources.yml")?.contains("emojivoto-web:v13@sha256:3333") == true)
+        #expect(dir.read("verify/manifest.2.json") == dir.read("deployment/manifest.json"))
     }
 
     @Test(arguments: [

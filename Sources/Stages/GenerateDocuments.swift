@@ -1,0 +1,182 @@
+import Crypto
+import Engine
+
+extension GenerateStage {
+    static let separator = Array("---\n".utf8)
+
+    /// One document of an input file: its byte range, first line, digest, and whether a newline must be added.
+    struct SourceDocument {
+        var range: Range<Int>
+        var line: Int
+        var addNewline: Bool
+        var digest: String
+
+        /// The document's text (only needed when it is rendered, i.e. on a memo miss).
+        func text(in bytes: [UInt8]) -> String {
+            String(decoding: bytes[range], as: UTF8.self) + (addNewline ? "\n" : "")
+        }
+    }
+
+    /// Content-defined chunk boundaries for a large output, at document ends: a chunk ends after a document whose
+    /// source digest ends in "0" (one in 16) or once it reaches 256 KiB, so an edit to one document changes one chunk.
+    static func chunkBoundaries(_ entries: [AssemblyIndex.Entry], size: Int) -> [Int] {
+        guard size > 256 * 1024 else { return [] }
+        var boundaries: [Int] = []
+        var start = 0
+        for e in entries where e.range.upperBound > start {
+            if e.document.hasSuffix("0") || e.range.upperBound - start >= 256 * 1024 {
+                boundaries.append(e.range.upperBound)
+                start = e.range.upperBound
+            }
+        }
+        if boundaries.last != size { boundaries.append(size) }
+        return boundaries
+    }
+
+    /// Reads a file that must be UTF-8 text.
+    static func readUTF8(_ path: String, name: String) throws -> [UInt8] {
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.read(path) } catch { throw StageFailure("cannot read \(name)", isInputError: true) }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw StageFailure("\(name) is not UTF-8 text", isInputError: true) }
+        return bytes
+    }
+
+    /// Splits a YAML stream at `---` lines (column 0) into documents with their first line numbers, skipping empty
+    /// ones. Streams with directives (`%YAML`) are kept whole.
+    static func splitDocuments(_ bytes: [UInt8]) -> [SourceDocument] {
+        var hasDirective = bytes.first == UInt8(ascii: "%")
+        for i in 1..<max(bytes.count, 1) where bytes[i] == UInt8(ascii: "%") && bytes[i - 1] == 10 {
+            hasDirective = true
+            break
+        }
+        var out: [SourceDocument] = []
+        func add(_ range: Range<Int>, line: Int) {
+            let slice = bytes[range]
+            guard slice.contains(where: { $0 != 32 && $0 != 10 && $0 != 13 && $0 != 9 }) else { return }
+            let addNewline = slice.last != 10
+            let hasher = try? Hasher(.sha256)
+            hasher?.update(slice)
+            if addNewline { hasher?.update([10]) }
+            out.append(SourceDocument(range: range, line: line, addNewline: addNewline, digest: hasher?.finalize().hex ?? ""))
+        }
+        if hasDirective {
+            add(0..<bytes.count, line: 1)
+            return out
+        }
+        var docStart = 0  // byte offset where the current document's text starts
+        var docLine = 1
+        var line = 1
+        var lineStart = 0
+        var i = 0
+        while i <= bytes.count {
+            if i == bytes.count || bytes[i] == 10 {
+                let length = i - lineStart
+                let isMarker =
+                    length >= 3 && bytes[lineStart] == 45 && bytes[lineStart + 1] == 45 && bytes[lineStart + 2] == 45
+                    && (length == 3 || bytes[lineStart + 3] == 32 || (length == 4 && bytes[lineStart + 3] == 13))
+                if isMarker {
+                    if lineStart > docStart { add(docStart..<lineStart, line: docLine) }
+                    let inline = length > 4 && bytes[lineStart + 3] == 32
+                    docStart = inline ? lineStart + 4 : min(i + 1, bytes.count)
+                    docLine = inline ? line : line + 1
+                }
+                line += 1
+                lineStart = i + 1
+            }
+            i += 1
+        }
+        if bytes.count > docStart { add(docStart..<bytes.count, line: docLine) }
+        return out
+    }
+
+    /// `splitDocuments` on text: each document's text (newline-terminated) and first line.
+    static func splitDocuments(_ text: String) -> [(String, Int)] {
+        let bytes = Array(text.utf8)
+        return splitDocuments(bytes).map { ($0.text(in: bytes), $0.line) }
+    }
+
+    /// One document after generate, as memoized: a header line (`P` for pass-through, or `W` and the tab-separated
+    /// policy digest, role, secret ID, name and display name of a workload), then the document's YAML.
+    struct RenderedDocument {
+        var isWorkload: Bool
+        var digest = "", role = "", secretID = "", name = "", display = ""
+        var yaml = ""
+        /// Offset of the YAML in the encoded bytes (decoding keeps the YAML as bytes).
+        var yamlStart = 0
+
+        var encoded: [UInt8] {
+            let header = isWorkload ? ["W", digest, role, secretID, name, display].joined(separator: "\t") : "P"
+            return Array((header + "\n" + yaml).utf8)
+        }
+
+        init(isWorkload: Bool, yaml: String) {
+            self.isWorkload = isWorkload
+            self.yaml = yaml
+        }
+
+        /// Decodes the header only; the YAML stays in `encoded[yamlStart...]`.
+        init?(encoded: [UInt8]) {
+            guard let nl = encoded.firstIndex(of: 10) else { return nil }
+            yamlStart = nl + 1
+            isWorkload = encoded.first == UInt8(ascii: "W")
+            if isWorkload {
+                let header = String(decoding: encoded[..<nl], as: UTF8.self).split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                guard header.count == 6 else { return nil }
+                (digest, role, secretID, name, display) = (header[1], header[2], header[3], header[4], header[5])
+            }
+        }
+    }
+}
+
+/// Which document produced which bytes of the last output: lets a run copy unchanged documents straight from the
+/// output file (verified by digest) instead of fetching a thousand memo entries from the store.
+struct AssemblyIndex {
+    struct Entry {
+        var document: String
+        var range: Range<Int>
+        var header: [UInt8]
+    }
+
+    static let magic = "contrast-pipe generate assembly v1"
+    var outputDigest: String
+    var outputSize: Int
+    var entries: [Entry] = []
+
+    init(outputDigest: String, outputSize: Int, entries: [Entry]) {
+        self.outputDigest = outputDigest
+        self.outputSize = outputSize
+        self.entries = entries
+    }
+
+    var encoded: [UInt8] {
+        var out = Array("\(Self.magic)\t\(outputDigest)\t\(outputSize)\n".utf8)
+        for e in entries {
+            out += Array("\(e.document)\t\(e.range.lowerBound)\t\(e.range.upperBound)\t".utf8)
+            out += e.header
+            out.append(10)
+        }
+        return out
+    }
+
+    init?(encoded bytes: [UInt8]) {
+        var lines = bytes.split(separator: 10, omittingEmptySubsequences: true)[...]
+        guard let first = lines.popFirst() else { return nil }
+        let head = String(decoding: first, as: UTF8.self).split(separator: "\t")
+        guard head.count == 3, head[0] == Self.magic, let size = Int(head[2]) else { return nil }
+        outputDigest = String(head[1])
+        outputSize = size
+        entries.reserveCapacity(lines.count)
+        for line in lines {
+            var fields: [ArraySlice<UInt8>] = []
+            var start = line.startIndex
+            for i in line.indices where fields.count < 3 && line[i] == 9 {
+                fields.append(line[start..<i])
+                start = i + 1
+            }
+            guard fields.count == 3, let lower = Int(String(decoding: fields[1], as: UTF8.self)),
+                let upper = Int(String(decoding: fields[2], as: UTF8.self)), lower <= upper, upper <= size
+            else { return nil }
+            entries.append(Entry(document: String(decoding: fields[0], as: UTF8.self), range: lower..<upper, header: Array(line[start...])))
+        }
+    }
+}

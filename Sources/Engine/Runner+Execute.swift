@@ -275,9 +275,11 @@ extension Runner {
                 return failed("output path \(path.debugDescription) must be inside the workspace and hold no newline")
             }
             let abs = Paths.resolve(path, against: pipeline.workspace)
-            guard FileSystem.fileStat(abs) != nil else { return failed("declared output \(path) was not produced") }
-            guard let bytes = try? FileSystem.read(abs) else { return failed("cannot read output \(path)") }
-            let hint = written[path].flatMap { $0.size == bytes.count ? $0 : nil }
+            guard let stat = FileSystem.fileStat(abs) else { return failed("declared output \(path) was not produced") }
+            // A file the stage wrote through `writeOutput` (and has not changed in size since) comes with its bytes
+            // and digest; anything else is read and hashed.
+            let hint = written[path].flatMap { $0.bytes.count == Int(stat.size) ? $0 : nil }
+            guard let bytes = hint?.bytes ?? (try? FileSystem.read(abs)) else { return failed("cannot read output \(path)") }
             let digest = hint?.digest ?? SHA256.hash(bytes).hex
             files.record(path: abs, digest: digest)
             records.append(OutputRecord(path: path, digest: digest, mode: FileSystem.mode(abs)))

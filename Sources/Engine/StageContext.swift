@@ -162,7 +162,7 @@ public struct StageContext: Sendable {
     public func writeOutput(_ bytes: [UInt8], to relative: String, digest: String? = nil, chunkBoundaries: [Int] = []) throws {
         let d = digest ?? SHA256.hash(bytes).hex
         try FileSystem.writeAtomically(bytes, to: path(relative))
-        pendingMemos.written.withLock { $0[relative] = WrittenOutput(digest: d, size: bytes.count, boundaries: chunkBoundaries) }
+        pendingMemos.written.withLock { $0[relative] = WrittenOutput(digest: d, bytes: bytes, boundaries: chunkBoundaries) }
     }
 
     /// Loads the stored results for many keys with a few queries, so that the `memoized` calls that follow
@@ -186,7 +186,7 @@ public struct StageContext: Sendable {
 /// An output a stage wrote through `writeOutput`.
 struct WrittenOutput: Sendable {
     var digest: String
-    var size: Int
+    var bytes: [UInt8]
     var boundaries: [Int]
 }
 

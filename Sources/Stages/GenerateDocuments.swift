@@ -117,13 +117,23 @@ extension GenerateStage {
         /// Decodes the header only; the YAML stays in `encoded[yamlStart...]`.
         init?(encoded: [UInt8]) {
             guard let nl = encoded.firstIndex(of: 10) else { return nil }
+            self.init(header: encoded[..<nl])
             yamlStart = nl + 1
-            isWorkload = encoded.first == UInt8(ascii: "W")
-            if isWorkload {
-                let header = String(decoding: encoded[..<nl], as: UTF8.self).split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-                guard header.count == 6 else { return nil }
-                (digest, role, secretID, name, display) = (header[1], header[2], header[3], header[4], header[5])
+        }
+
+        /// Decodes a header line (without its newline), splitting bytes at tabs.
+        init?(header: ArraySlice<UInt8>) {
+            isWorkload = header.first == UInt8(ascii: "W")
+            guard isWorkload else { return }
+            var fields: [String] = []
+            var start = header.startIndex
+            for i in header.indices where header[i] == 9 {
+                fields.append(String(decoding: header[start..<i], as: UTF8.self))
+                start = i + 1
             }
+            fields.append(String(decoding: header[start...], as: UTF8.self))
+            guard fields.count == 6 else { return nil }
+            (digest, role, secretID, name, display) = (fields[1], fields[2], fields[3], fields[4], fields[5])
         }
     }
 }
@@ -150,12 +160,38 @@ struct AssemblyIndex {
 
     var encoded: [UInt8] {
         var out = Array("\(Self.magic)\t\(outputDigest)\t\(outputSize)\n".utf8)
+        out.reserveCapacity(entries.count * 200)
         for e in entries {
-            out += Array("\(e.document)\t\(e.range.lowerBound)\t\(e.range.upperBound)\t".utf8)
+            out += e.document.utf8
+            out.append(9)
+            Self.appendDecimal(e.range.lowerBound, to: &out)
+            out.append(9)
+            Self.appendDecimal(e.range.upperBound, to: &out)
+            out.append(9)
             out += e.header
             out.append(10)
         }
         return out
+    }
+
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        var digits: [UInt8] = []
+        var v = value
+        repeat {
+            digits.append(UInt8(48 + v % 10))
+            v /= 10
+        } while v > 0
+        out += digits.reversed()
+    }
+
+    static func parseDecimal(_ bytes: ArraySlice<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count < 19 else { return nil }
+        var v = 0
+        for b in bytes {
+            guard b >= 48 && b <= 57 else { return nil }
+            v = v * 10 + Int(b - 48)
+        }
+        return v
     }
 
     init?(encoded bytes: [UInt8]) {
@@ -173,8 +209,8 @@ struct AssemblyIndex {
                 fields.append(line[start..<i])
                 start = i + 1
             }
-            guard fields.count == 3, let lower = Int(String(decoding: fields[1], as: UTF8.self)),
-                let upper = Int(String(decoding: fields[2], as: UTF8.self)), lower <= upper, upper <= size
+            guard fields.count == 3, let lower = Self.parseDecimal(fields[1]), let upper = Self.parseDecimal(fields[2]),
+                lower <= upper, upper <= size
             else { return nil }
             entries.append(Entry(document: String(decoding: fields[0], as: UTF8.self), range: lower..<upper, header: Array(line[start...])))
         }

@@ -203,7 +203,7 @@ public struct GenerateStage: Stage {
                     header = Array(encoded[..<nl])
                     yaml = encoded[(nl + 1)...]
                 }
-                guard let doc = RenderedDocument(encoded: header + [10]) else { throw StageFailure("corrupt memoized document") }
+                guard let doc = RenderedDocument(header: header[...]) else { throw StageFailure("corrupt memoized document") }
                 if !yaml.isEmpty && !output.isEmpty { output += Self.separator }
                 let start = output.count
                 output += yaml

@@ -89,6 +89,8 @@ extension Runner {
                 id: runID, ran: report.count(.ran), cached: report.count(.cached), restored: report.count(.restored),
                 failed: report.count(.failed), skipped: report.count(.skipped),
                 status: report.succeeded ? "ok" : "failed"))
+        // A run that wrote a lot checkpoints its own WAL now, instead of leaving the work to the next small run.
+        try? store.checkpointIfLarge()
         return report
     }
 

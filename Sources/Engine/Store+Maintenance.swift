@@ -146,6 +146,13 @@ extension Store {
         }
     }
 
+    /// Checkpoints (and truncates) the write-ahead log when it has grown past `bytes` (default 4 MiB, SQLite's
+    /// own automatic threshold): the run that wrote the data pays for moving it into the database.
+    public func checkpointIfLarge(bytes: Int64 = 4 * 1024 * 1024) throws(StoreError) {
+        guard path != ":memory:", let stat = FileSystem.fileStat(path + "-wal"), stat.size > bytes else { return }
+        try withDatabase { db in try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+
     /// Reclaims file space after a collection.
     public func vacuum() throws(StoreError) {
         try withDatabase { db in

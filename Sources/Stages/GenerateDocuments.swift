@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import Engine
 
 extension GenerateStage {
@@ -11,9 +12,12 @@ extension GenerateStage {
         var addNewline: Bool
         var digest: String
 
-        /// The document's text (only needed when it is rendered, i.e. on a memo miss).
-        func text(in bytes: [UInt8]) -> String {
-            String(decoding: bytes[range], as: UTF8.self) + (addNewline ? "\n" : "")
+        /// The document's text (only needed when it is rendered, i.e. on a memo miss); must be UTF-8.
+        func text(in bytes: [UInt8], file: String) throws -> String {
+            guard let text = String(validating: bytes[range], as: UTF8.self) else {
+                throw StageFailure("\(file):\(line): the document is not UTF-8 text", isInputError: true)
+            }
+            return text + (addNewline ? "\n" : "")
         }
     }
 
@@ -33,12 +37,10 @@ extension GenerateStage {
         return boundaries
     }
 
-    /// Reads a file that must be UTF-8 text.
-    static func readUTF8(_ path: String, name: String) throws -> [UInt8] {
-        let bytes: [UInt8]
-        do { bytes = try FileSystem.read(path) } catch { throw StageFailure("cannot read \(name)", isInputError: true) }
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw StageFailure("\(name) is not UTF-8 text", isInputError: true) }
-        return bytes
+    /// Reads an input file. (Documents are checked to be UTF-8 when they are rendered; a document reused by digest
+    /// was checked when it was first rendered.)
+    static func readInput(_ path: String, name: String) throws -> [UInt8] {
+        do { return try FileSystem.read(path) } catch { throw StageFailure("cannot read \(name)", isInputError: true) }
     }
 
     /// Splits a YAML stream at `---` lines (column 0) into documents with their first line numbers, skipping empty
@@ -66,24 +68,28 @@ extension GenerateStage {
         var docStart = 0  // byte offset where the current document's text starts
         var docLine = 1
         var line = 1
-        var lineStart = 0
-        var i = 0
-        while i <= bytes.count {
-            if i == bytes.count || bytes[i] == 10 {
-                let length = i - lineStart
-                let isMarker =
-                    length >= 3 && bytes[lineStart] == 45 && bytes[lineStart + 1] == 45 && bytes[lineStart + 2] == 45
-                    && (length == 3 || bytes[lineStart + 3] == 32 || (length == 4 && bytes[lineStart + 3] == 13))
-                if isMarker {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let count = buffer.count
+            var lineStart = 0
+            while lineStart <= count {
+                // The end of this line (memchr, not a byte loop: inputs are megabytes).
+                let rest = count - lineStart
+                let nl = rest > 0 ? memchr(base + lineStart, 10, rest) : nil
+                let end = nl.map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? count
+                let length = end - lineStart
+                if length >= 3 && base[lineStart] == 45 && base[lineStart + 1] == 45 && base[lineStart + 2] == 45
+                    && (length == 3 || base[lineStart + 3] == 32 || (length == 4 && base[lineStart + 3] == 13))
+                {
                     if lineStart > docStart { add(docStart..<lineStart, line: docLine) }
-                    let inline = length > 4 && bytes[lineStart + 3] == 32
-                    docStart = inline ? lineStart + 4 : min(i + 1, bytes.count)
+                    let inline = length > 4 && base[lineStart + 3] == 32
+                    docStart = inline ? lineStart + 4 : min(end + 1, count)
                     docLine = inline ? line : line + 1
                 }
                 line += 1
-                lineStart = i + 1
+                if nl == nil { break }
+                lineStart = end + 1
             }
-            i += 1
         }
         if bytes.count > docStart { add(docStart..<bytes.count, line: docLine) }
         return out
@@ -92,7 +98,7 @@ extension GenerateStage {
     /// `splitDocuments` on text: each document's text (newline-terminated) and first line.
     static func splitDocuments(_ text: String) -> [(String, Int)] {
         let bytes = Array(text.utf8)
-        return splitDocuments(bytes).map { ($0.text(in: bytes), $0.line) }
+        return splitDocuments(bytes).map { (String(decoding: bytes[$0.range], as: UTF8.self) + ($0.addNewline ? "\n" : ""), $0.line) }
     }
 
     /// One document after generate, as memoized: a header line (`P` for pass-through, or `W` and the tab-separated

@@ -165,7 +165,7 @@ public struct GenerateStage: Stage {
         var workloads: [RenderedDocument] = []
         var sources: [(file: String, bytes: [UInt8], documents: [SourceDocument])] = []
         for file in resourceFiles {
-            let bytes = try Self.readUTF8(context.path(file), name: file)
+            let bytes = try Self.readInput(context.path(file), name: file)
             sources.append((file, bytes, Self.splitDocuments(bytes)))
         }
         // Documents are memoized one by one, keyed by the digest of their exact bytes: editing one Deployment
@@ -197,7 +197,7 @@ public struct GenerateStage: Stage {
                     yaml = previous[entry.range]
                 } else {
                     let encoded = try await context.memoized(namespace: "generate.document", key: settings + [document.digest]) {
-                        try await renderDocument(document.text(in: bytes), file: file, firstLine: document.line, context).encoded
+                        try await renderDocument(try document.text(in: bytes, file: file), file: file, firstLine: document.line, context).encoded
                     }
                     guard let nl = encoded.firstIndex(of: 10) else { throw StageFailure("corrupt memoized document") }
                     header = Array(encoded[..<nl])

@@ -21,6 +21,19 @@ extension GenerateStage {
         }
     }
 
+    /// The last run's assembly for this output (document digest → where its rendering is in the output file) and
+    /// the output's bytes, when the file still has the digest that run wrote; empty otherwise.
+    static func previousAssembly(_ context: StageContext, key: [String], output: String) async throws -> ([String: AssemblyIndex.Entry], [UInt8]) {
+        guard let index = try context.memo(namespace: "generate.assembly", key: key).flatMap(AssemblyIndex.init(encoded:)),
+            try context.fileDigest(output) == index.outputDigest, let bytes = try? FileSystem.read(context.path(output)),
+            bytes.count == index.outputSize
+        else { return ([:], []) }
+        var reuse: [String: AssemblyIndex.Entry] = [:]
+        reuse.reserveCapacity(index.entries.count)
+        for entry in index.entries { reuse[entry.document] = entry }
+        return (reuse, bytes)
+    }
+
     /// Content-defined chunk boundaries for a large output, at document ends: a chunk ends after a document whose
     /// source digest ends in "0" (one in 16) or once it reaches 256 KiB, so an edit to one document changes one chunk.
     static func chunkBoundaries(_ entries: [AssemblyIndex.Entry], size: Int) -> [Int] {

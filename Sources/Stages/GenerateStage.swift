@@ -163,25 +163,20 @@ public struct GenerateStage: Stage {
             for path in [g.binary, g.rules, g.settings] { settings.append(try FileSystem.sha256(context.path(path)).hex) }
         }
         var workloads: [RenderedDocument] = []
-        var sources: [(file: String, bytes: [UInt8], documents: [SourceDocument])] = []
-        for file in resourceFiles {
-            let bytes = try Self.readInput(context.path(file), name: file)
-            sources.append((file, bytes, Self.splitDocuments(bytes)))
-        }
         // Documents are memoized one by one, keyed by the digest of their exact bytes: editing one Deployment
         // re-renders that document only (and recomputes its policy), however large the input. Documents the last
         // run rendered are copied from its output (when the file still has the digest that run wrote), so an edit
-        // touches the store for the changed documents only; everything stays bytes, with no re-parsing.
+        // touches the store for the changed documents only; everything stays bytes, with no re-parsing. Reading the
+        // inputs and loading the last assembly are independent: they run side by side.
         let indexKey = settings + ["assembly", output]
-        var reuse: [String: AssemblyIndex.Entry] = [:]
-        var previous: [UInt8] = []
-        if let index = try context.memo(namespace: "generate.assembly", key: indexKey).flatMap(AssemblyIndex.init(encoded:)),
-            try context.fileDigest(output) == index.outputDigest, let bytes = try? FileSystem.read(context.path(output)),
-            bytes.count == index.outputSize
-        {
-            previous = bytes
-            for entry in index.entries { reuse[entry.document] = entry }
+        let files = resourceFiles
+        async let readSources = files.map { file in
+            let bytes = try Self.readInput(context.path(file), name: file)
+            return (file: file, bytes: bytes, documents: Self.splitDocuments(bytes))
         }
+        async let loadPrevious = Self.previousAssembly(context, key: indexKey, output: output)
+        let sources = try await readSources
+        let (reuse, previous) = try await loadPrevious
         let missing = sources.flatMap { $0.documents.filter { reuse[$0.digest] == nil }.map { settings + [$0.digest] } }
         if !missing.isEmpty { try context.prefetchMemos(namespace: "generate.document", keys: missing) }
         context.counters.add("generate.document.reused", sources.reduce(0) { $0 + $1.documents.count } - missing.count)
@@ -233,12 +228,20 @@ public struct GenerateStage: Stage {
         for missing in verdict.expectedMissing {
             context.warn("expected missing: \(missing) — fill it in through the pipeline (minimum-tcb / mr-seam); `set` refuses until then")
         }
-        let outputDigest = SHA256.hash(output).hex
-        try context.writeOutput(output, to: self.output, digest: outputDigest, chunkBoundaries: Self.chunkBoundaries(entries, size: output.count))
+        // Valid: write both files, side by side (hashing and writing the large output, rendering manifest.json).
+        let rendered = output
+        let outputPath = self.output
+        let boundaries = Self.chunkBoundaries(entries, size: rendered.count)
+        async let outputDigest: String = {
+            let digest = SHA256.hash(rendered).hex
+            try context.writeOutput(rendered, to: outputPath, digest: digest, chunkBoundaries: boundaries)
+            return digest
+        }()
+        try FileSystem.writeAtomically(Array(manifest.json().utf8), to: context.path(manifestPath))
+        let digest = try await outputDigest
         context.setMemo(
             namespace: "generate.assembly", key: indexKey,
-            AssemblyIndex(outputDigest: outputDigest, outputSize: output.count, entries: entries).encoded)
-        try FileSystem.writeAtomically(Array(manifest.json().utf8), to: context.path(manifestPath))
+            AssemblyIndex(outputDigest: digest, outputSize: rendered.count, entries: entries).encoded)
         return StageResult()
     }
 

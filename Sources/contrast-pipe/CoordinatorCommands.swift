@@ -127,17 +127,22 @@ enum CoordinatorCommands {
     static func initializer(_ args: Arguments) throws -> Int32 {
         guard let initdata = args.initdata else { throw UsageError(message: "initializer needs --initdata FILE") }
         guard let out = args.out else { throw UsageError(message: "initializer needs --out DIR") }
-        guard let root = args.simulatedRoot else {
-            throw UsageError(
-                message: "initializer runs on the simulated TEE only: pass --insecure-simulated-root STATE/simulated-tee/ask_ark.pem "
-                    + "(its directory holds the simulated platform)")
-        }
-        let teeDir = (root as NSString).deletingLastPathComponent
+        // The workload's TEE: the simulated platform next to --insecure-simulated-root, else the one in the state
+        // directory of a `coordinator serve` started here (--state, default .contrast-coordinator).
+        let teeDir =
+            args.simulatedRoot.map { ($0 as NSString).deletingLastPathComponent }
+            ?? (args.state ?? ".contrast-coordinator") + "/simulated-tee"
         guard FileManager.default.fileExists(atPath: teeDir + "/vcek-key.pem") else {
-            throw UsageError(message: "\(teeDir) holds no simulated platform (vcek-key.pem missing)")
+            throw UsageError(
+                message: "no simulated TEE in \(teeDir): the initializer runs on the simulated platform of a Coordinator started with "
+                    + "--simulated-tee; pass --insecure-simulated-root STATE/simulated-tee/ask_ark.pem or --state STATE")
         }
         let tee = try SimulatedTEE(directory: teeDir)
-        let op = InitializerOperation(client: try client(args, retry: 30), initdataPath: initdata, outputDirectory: out, tee: tee)
+        // The initializer does not attest the Coordinator (as Contrast's); the simulated root is not needed for trust.
+        var workloadClient = CoordinatorClient(endpoint: try endpoint(args), anchors: .hardware, retrySeconds: args.retrySeconds ?? 30)
+        workloadClient.tlsCAFile = args.tlsCA
+        workloadClient.onRetry = { message in Output.err("coordinator not reachable yet (\(message)); retrying") }
+        let op = InitializerOperation(client: workloadClient, initdataPath: initdata, outputDirectory: out, tee: tee)
         return finish { () throws(CoordinatorError) in
             let files = try op.run()
             Output.out("wrote \(files.joined(separator: ", ")) to \(out)")

@@ -191,10 +191,11 @@ enum Help {
             """,
         "initializer": """
             Usage: contrast-pipe initializer -c HOST:PORT --initdata FILE --out DIR
-                                             --insecure-simulated-root STATE/simulated-tee/ask_ark.pem
+                                             [--insecure-simulated-root STATE/simulated-tee/ask_ark.pem | --state STATE]
 
-            The workload side on the simulated TEE (the directory of the root file holds the simulated platform):
-            a fresh P-256 key, a Coordinator nonce, evidence with HOST_DATA = sha256(FILE) and REPORT_DATA =
+            The workload side on the simulated TEE: the platform in the directory of --insecure-simulated-root, or in
+            STATE/simulated-tee (default STATE: .contrast-coordinator, as `coordinator serve`). It makes a fresh P-256 key,
+            gets a Coordinator nonce, signs evidence with HOST_DATA = sha256(FILE) and REPORT_DATA =
             SHA-512(public key ‖ nonce), then POST /v1/mesh/cert. Writes DIR/mesh-ca.pem, certChain.pem (leaf +
             intermediate), key.pem (PKCS#8, 0600), coordinator-root-ca.pem and workload-secret-seed (hex, 0600),
             like Contrast's initializer writes /contrast/tls-config and /contrast/secrets.

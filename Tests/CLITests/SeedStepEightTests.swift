@@ -141,8 +141,10 @@ import Testing
         let stale = try Self.sClient(web.port, in: dir.path)
         #expect(stale.status != 0)
         #expect(stale.stdout.contains("Verify return code: 20 (unable to get local issuer certificate)"), "\(stale.stdout)")
-        // Re-issued (a restarted workload): curl accepts the IP now.
-        #expect(try CLI.run(["initializer"] + c + ["--initdata", "web.toml", "--out", "web2"], in: dir.path).status == 0)
+        // Re-issued (a restarted workload): curl accepts the IP now. (Without --insecure-simulated-root the
+        // initializer finds the simulated platform through --state, like the Coordinator it runs next to.)
+        let reissue = try CLI.run(["initializer", "-c", "127.0.0.1:\(port)", "--state", "state", "--initdata", "web.toml", "--out", "web2"], in: dir.path)
+        #expect(reissue.status == 0, "\(reissue.stderr)")
         let web2 = try TLSServer(in: dir.path, cert: "web2/certChain.pem", key: "web2/key.pem")
         let withSAN = try Self.curl(web2.port, in: dir.path)
         #expect(withSAN.status == 0, "\(withSAN.stderr)")

@@ -296,9 +296,19 @@ public final class Store: Sendable {
                         found[key] = (digest, data)
                     }
                 }
+                // Verify; a memo value that is also a large output may be stored as chunks: reassemble it.
+                for (key, (digest, data)) in found where SHA256.hash(data).hex != digest {
+                    if let chunks = Store.chunkList(data), let whole = try Store.assemble(db, chunks: chunks),
+                        SHA256.hash(whole).hex == digest
+                    {
+                        found[key] = (digest, whole)
+                    } else {
+                        found.removeValue(forKey: key)
+                    }
+                }
             }
         }
-        return found.filter { SHA256.hash($0.value.1).hex == $0.value.0 }
+        return found
     }
 
     /// Stores many memoized sub-results in one transaction.

@@ -135,14 +135,14 @@ public final class HTTPMessageReader {
             searchFrom = max(0, buffer.count - 3)
             if try !fill() {
                 if buffer.isEmpty { return nil }
-                throw HTTPError("connection closed inside the header block", status: 400)
+                throw HTTPError("connection closed inside the header block", status: 400, transient: true)
             }
         }
     }
 
     private func readExactly(_ count: Int) throws(HTTPError) -> [UInt8] {
         while buffer.count < count {
-            if try !fill() { throw HTTPError("connection closed inside the body", status: 400) }
+            if try !fill() { throw HTTPError("connection closed inside the body", status: 400, transient: true) }
         }
         let out = Array(buffer.prefix(count))
         buffer.removeFirst(count)
@@ -157,7 +157,7 @@ public final class HTTPMessageReader {
                 return line
             }
             if buffer.count > maxHeaderBytes { throw HTTPError("chunk line too long", status: 400) }
-            if try !fill() { throw HTTPError("connection closed inside a chunked body", status: 400) }
+            if try !fill() { throw HTTPError("connection closed inside a chunked body", status: 400, transient: true) }
         }
     }
 

@@ -40,10 +40,10 @@ let package = Package(
         .target(
             name: "Contrast", dependencies: ["Kube", "YAML", "Crypto", "Compression"], swiftSettings: strictSettings),
         // SEV-SNP and TDX evidence parsing and verification.
-        .target(name: "Attestation", dependencies: ["Crypto", "Contrast"], swiftSettings: strictSettings),
+        .target(name: "Attestation", dependencies: ["Crypto", "Contrast", "Engine"], swiftSettings: strictSettings),
         // The Coordinator: history store, seed-derived PKI, HTTP API, and its clients (set, verify, initializer).
         .target(
-            name: "Coordinator", dependencies: ["HTTP", "SQLite", "Crypto", "Contrast", "Attestation", "Kube", "YAML"],
+            name: "Coordinator", dependencies: ["HTTP", "SQLite", "Crypto", "Contrast", "Attestation", "Kube", "YAML", "Engine"],
             swiftSettings: strictSettings),
         // Unified diffs (git-apply semantics) and declarative pod-spec transforms.
         .target(name: "Patching", dependencies: ["Kube", "YAML"], swiftSettings: strictSettings),

@@ -1,4 +1,5 @@
 public import Crypto
+import Engine
 import Foundation
 
 /// A simulated SEV-SNP platform for local runs and tests: an ARK/ASK pair (RSA-4096, RSASSA-PSS SHA-384 salt
@@ -8,7 +9,6 @@ import Foundation
 public final class SimulatedTEE: Sendable {
     /// DER of the ARK (self-signed), ASK and VCEK certificates.
     public let arkDER: [UInt8], askDER: [UInt8], vcekDER: [UInt8]
-    private let vcekKeyPEM: [UInt8]
     // Parsed copies of the VCEK key, so concurrent reports neither share one EVP_PKEY nor re-parse the PEM.
     private let signers: ResourcePool<PrivateKey>
     /// The simulated chip ID (64 bytes).
@@ -44,7 +44,6 @@ public final class SimulatedTEE: Sendable {
             askDER = try Certificate.pemChain(try read(paths[1]))[0].der
             vcekDER = try Certificate.pemChain(try read(paths[2]))[0].der
             let pem = try read(paths[3])
-            vcekKeyPEM = pem
             signers = try ResourcePool(count: 4) { () throws(CryptoError) in try PrivateKey(pem: pem) }
             return
         }
@@ -76,12 +75,11 @@ public final class SimulatedTEE: Sendable {
         let vcek = try CertificateIssuer.issue(leafT, subjectKey: leafKey, issuer: ask, issuerKey: askKey, signature: .rsaPSSSHA384)
         (arkDER, askDER, vcekDER) = (ark.der, ask.der, vcek.der)
         let pem = try leafKey.traditionalPEM()
-        vcekKeyPEM = pem
         signers = try ResourcePool(count: 4) { () throws(CryptoError) in try PrivateKey(pem: pem) }
         for (path, text) in [(paths[0], ark.pem), (paths[1], ask.pem), (paths[2], vcek.pem)] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         }
-        try FileSystemSecrets.writePrivate(vcekKeyPEM, to: paths[3])
+        try FileSystem.writeAtomically(pem, to: paths[3], mode: 0o600)
         try Data((name + "\n").utf8).write(to: URL(fileURLWithPath: productFile), options: .atomic)
         try Data((ask.pem + ark.pem).utf8).write(to: URL(fileURLWithPath: "\(directory)/ask_ark.pem"), options: .atomic)
     }
@@ -129,20 +127,5 @@ public final class SimulatedTEE: Sendable {
         put(0x2A0, Array(sr.reversed()))
         put(0x2E8, Array(ss.reversed()))
         return try SNPReport(r)
-    }
-}
-
-/// Writes secret files: temp file created with mode 0600, then renamed over the destination.
-enum FileSystemSecrets {
-    static func writePrivate(_ bytes: [UInt8], to path: String) throws {
-        let temp = "\(path).tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temp]) }
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard written == bytes.count, rename(temp, path) == 0 else {
-            unlink(temp)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
     }
 }

@@ -36,7 +36,7 @@ public struct InitializerOperation: Sendable {
         } catch { throw CoordinatorError(.internal, "key generation: \(error)") }
         let issuer = SimulatedSNPIssuer(tee: tee, hostData: SHA256.hash(initdata).bytes)
         let response = try client.meshCertificate(publicKey: publicKey, issuer: issuer)
-        let files: [(String, [UInt8], Int)] = [
+        let files: [(String, [UInt8], UInt32)] = [
             ("mesh-ca.pem", [UInt8](response.mesh_ca), 0o644), ("certChain.pem", [UInt8](response.cert_chain), 0o644),
             ("key.pem", keyPEM, 0o600), ("coordinator-root-ca.pem", [UInt8](response.root_ca), 0o644),
             ("workload-secret-seed", Array(Digest(bytes: [UInt8](response.workload_secret)).hex.utf8), 0o600),

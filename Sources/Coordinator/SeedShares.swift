@@ -71,27 +71,9 @@ enum SeedFile {
         let dir = state + "/secrets"
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let bytes = API.encode(Content(seed: Data(seed.seed), salt: Data(seed.salt)))
-            try PrivateFile.write(bytes, to: path(state))
         } catch {
-            throw CoordinatorError(.internal, "cannot write seed file: \(error)")
+            throw CoordinatorError(.internal, "cannot create \(dir): \(error)")
         }
-    }
-}
-
-/// Secret files: written to a temp file created with mode 0600, then renamed into place.
-public enum PrivateFile {
-    /// Writes `bytes` to `path` atomically with mode 0600.
-    public static func write(_ bytes: [UInt8], to path: String) throws {
-        let temp = "\(path).tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw CoordinatorError(.internal, "cannot create \(temp): \(String(cString: strerror(errno)))") }
-        let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
-        close(fd)
-        guard written == bytes.count, synced == 0, rename(temp, path) == 0 else {
-            unlink(temp)
-            throw CoordinatorError(.internal, "cannot write \(path)")
-        }
+        try Files.write(API.encode(Content(seed: Data(seed.seed), salt: Data(seed.salt))), to: path(state), mode: 0o600)
     }
 }

@@ -1,6 +1,7 @@
 public import Contrast
 import Crypto
 import Foundation
+import Engine
 import Kube
 
 /// `contrast-pipe set`: validate the manifest, check the resources' initdata against it, attest the Coordinator,
@@ -120,46 +121,26 @@ public struct SetOperation: Sendable {
     }
 }
 
-/// File helpers: atomic writes (temp file + rename) with a mode, reads with CoordinatorError.
+/// The engine's file helpers with Coordinator errors: reads, atomic writes (temp file + rename, mode from creation),
+/// YAML file discovery.
 public enum Files {
     /// Reads a whole file.
     public static func read(_ path: String) throws(CoordinatorError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CoordinatorError(.invalidArgument, "cannot read \(path)")
-        }
-        return [UInt8](data)
+        do { return try FileSystem.read(path) } catch { throw CoordinatorError(.invalidArgument, "cannot read \(path)") }
     }
 
-    /// Writes atomically; mode 0600 files go through `PrivateFile`.
-    public static func write(_ bytes: [UInt8], to path: String, mode: Int = 0o644) throws(CoordinatorError) {
-        do {
-            let dir = (path as NSString).deletingLastPathComponent
-            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-            if mode == 0o600 {
-                try PrivateFile.write(bytes, to: path)
-            } else {
-                try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-                chmod(path, mode_t(mode))
-            }
-        } catch let error as CoordinatorError { throw error } catch {
+    /// Writes atomically with `mode` (secrets: 0o600).
+    public static func write(_ bytes: [UInt8], to path: String, mode: UInt32 = 0o644) throws(CoordinatorError) {
+        do { try FileSystem.writeAtomically(bytes, to: path, mode: mode) } catch {
             throw CoordinatorError(.internal, "cannot write \(path): \(error)")
         }
     }
 
     /// YAML files named by `paths` (directories are searched recursively), sorted.
     public static func yamlFiles(_ paths: [String]) throws(CoordinatorError) -> [String] {
-        var out: [String] = []
-        let fm = FileManager.default
-        for path in paths {
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw CoordinatorError(.invalidArgument, "no such file: \(path)") }
-            if !isDir.boolValue {
-                out.append(path)
-                continue
-            }
-            let entries = (fm.enumerator(atPath: path)?.allObjects as? [String]) ?? []
-            out += entries.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted().map { "\(path)/\($0)" }
+        do { return try FileSystem.yamlFiles(paths) } catch {
+            guard case .io(let path, _, _) = error else { throw CoordinatorError(.invalidArgument, "\(error)") }
+            throw CoordinatorError(.invalidArgument, "no such file: \(path)")
         }
-        return out
     }
 }

@@ -68,6 +68,24 @@ public enum FileSystem {
         return [UInt8](data)
     }
 
+    /// The YAML files (`*.yml`, `*.yaml`) named by `paths`: files as given, directories searched recursively (sorted).
+    public static func yamlFiles(_ paths: [String]) throws(FileError) -> [String] {
+        var out: [String] = []
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw .io(path: path, operation: "find", errno: ENOENT)
+            }
+            guard isDir.boolValue else {
+                out.append(path)
+                continue
+            }
+            let entries = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String]) ?? []
+            out += entries.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted().map { "\(path)/\($0)" }
+        }
+        return out
+    }
+
     /// Creates a directory and its parents.
     public static func makeDirectories(_ path: String) throws(FileError) {
         do {

@@ -268,19 +268,10 @@ enum Commands {
     static func generate(_ args: Arguments) async throws -> Int32 {
         guard let platform = args.referenceValues else { throw UsageError(message: "generate needs --reference-values PLATFORM") }
         guard !args.positional.isEmpty else { throw UsageError(message: "generate needs at least one PATH") }
-        var files: [String] = []
-        for path in args.positional {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-                throw UsageError(message: "no such file or directory: \(path)")
-            }
-            if isDir.boolValue {
-                let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
-                    .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
-                files += found.map { "\(path)/\($0)" }
-            } else {
-                files.append(path)
-            }
+        let files: [String]
+        do { files = try FileSystem.yamlFiles(args.positional) } catch {
+            guard case .io(let path, _, _) = error else { throw error }
+            throw UsageError(message: "no such file or directory: \(path)")
         }
         let workspace = Paths.currentDirectory
         let manifest = args.manifest ?? "manifest.json"

@@ -48,6 +48,11 @@ public struct SNPReport: Sendable, Equatable {
     /// CPU generation (decides the TCB layout and the AMD root).
     public enum Product: String, Sendable, Equatable {
         case milan = "Milan", genoa = "Genoa", turin = "Turin"
+
+        /// A product from its name in any case (`milan`, `Genoa`, `TURIN`).
+        public init?(name: String) {
+            self.init(rawValue: name.prefix(1).uppercased() + name.dropFirst().lowercased())
+        }
     }
 
     /// The raw report.

@@ -23,6 +23,11 @@ public struct Verdict: Sendable, Equatable {
     /// The failed checks.
     public var failures: [Check] { checks.filter { !$0.passed } }
 
+    /// The failed checks in one line: `name (detail); name; …`.
+    public var failureSummary: String {
+        failures.map { "\($0.name)\($0.detail.isEmpty ? "" : " (\($0.detail))")" }.joined(separator: "; ")
+    }
+
     /// Records a check.
     public mutating func add(_ name: String, _ passed: Bool, _ detail: String = "") {
         checks.append(Check(name: name, passed: passed, detail: detail))

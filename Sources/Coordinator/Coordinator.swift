@@ -145,20 +145,7 @@ public final class Coordinator: Sendable {
     /// `POST /v1/manifest`.
     public func setManifest(_ request: API.SetManifestRequest, signerPublicKey: [UInt8]?) throws(CoordinatorError) -> API.SetManifestResponse {
         let manifestBytes = [UInt8](request.manifest)
-        let manifest: Manifest
-        do { manifest = try Manifest(json: manifestBytes) } catch {
-            throw CoordinatorError(.invalidArgument, "invalid manifest: \(error)")
-        }
-        let verdict = manifest.validate()
-        if !verdict.errors.isEmpty {
-            throw CoordinatorError(.invalidArgument, "invalid manifest: " + verdict.errors.joined(separator: "; "))
-        }
-        if !verdict.expectedMissing.isEmpty {
-            throw CoordinatorError(
-                .invalidArgument,
-                "manifest has expected-missing reference values: " + verdict.expectedMissing.joined(separator: "; ")
-                    + " — fill them in (contrast-pipe generate with minimum-tcb / mr-seam in the pipeline) before setting it")
-        }
+        let manifest = try SetOperation.validated(manifestBytes, path: "manifest")
         var docs: [String: [UInt8]] = [:]
         for doc in request.policies { docs[SHA256.hash(doc).hex] = [UInt8](doc) }
         for key in manifest.policies.keys.sorted() where docs[key] == nil {
@@ -263,8 +250,7 @@ public final class Coordinator: Sendable {
         let (verdict, hostData) = EvidenceValidator(anchors: config.anchors, cache: certificateCache).verify(
             type: request.attestation_type, document: [UInt8](request.raw_attestation_doc), policy: policy)
         guard verdict.accepted else {
-            let reasons = verdict.failures.map { "\($0.name)\($0.detail.isEmpty ? "" : " (\($0.detail))")" }
-            throw CoordinatorError(.permissionDenied, "evidence rejected: " + reasons.joined(separator: "; "))
+            throw CoordinatorError(.permissionDenied, "evidence rejected: " + verdict.failureSummary)
         }
         let policyHash = Digest(bytes: hostData ?? []).hex
         guard let entry = manifest.policies[policyHash] else {

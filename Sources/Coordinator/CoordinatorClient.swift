@@ -93,8 +93,7 @@ public struct CoordinatorClient: Sendable {
         let (verdict, _) = EvidenceValidator(anchors: anchors).verify(
             type: response.attestation_type, document: [UInt8](response.raw_attestation_doc), policy: policy)
         guard verdict.accepted else {
-            let reasons = verdict.failures.map { "\($0.name)\($0.detail.isEmpty ? "" : " (\($0.detail))")" }
-            var message = "coordinator attestation failed: " + reasons.joined(separator: "; ")
+            var message = "coordinator attestation failed: " + verdict.failureSummary
             if verdict.failures.contains(where: { $0.name.contains("HOST_DATA") || $0.name.contains("MRCONFIGID") }) {
                 message += "\ncoordinator did not match the expectations, is the version correct and did you run `contrast generate`?"
             }

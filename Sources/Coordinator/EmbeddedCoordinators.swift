@@ -1,8 +1,5 @@
 public import Attestation
-import Contrast
-import Dispatch
 public import HTTP
-import Kube
 import Synchronization
 
 /// The embedded Coordinators of this process, one per state directory: started on first use on 127.0.0.1 (a free
@@ -41,18 +38,11 @@ public enum EmbeddedCoordinators {
     /// The initdata TOML of the Coordinator resource (pod role `coordinator`) in rendered resources.
     public static func coordinatorInitdata(_ paths: [String]) throws(CoordinatorError) -> [UInt8] {
         var found: [[UInt8]] = []
-        for file in try Files.yamlFiles(paths) {
-            let text = String(decoding: try Files.read(file), as: UTF8.self)
-            let documents: KubeDocuments
-            do { documents = try KubeDocuments(yaml: text, file: file) } catch { throw CoordinatorError(.invalidArgument, "\(error)") }
-            for r in documents.resources where r.podAnnotations[WorkloadPreparer.podRole] == "coordinator" {
-                guard let value = r.podAnnotations[Initdata.annotation] else {
-                    throw CoordinatorError(.invalidArgument, "\(file): \(r.displayName) has no initdata annotation (run generate first)")
-                }
-                do { found.append(try Initdata.decode(annotation: value).toml) } catch {
-                    throw CoordinatorError(.invalidArgument, "\(file): \(r.displayName): unreadable initdata annotation: \(error)")
-                }
+        for r in try SetOperation.annotatedResources(paths) where r.role == "coordinator" {
+            guard let initdata = r.initdata else {
+                throw CoordinatorError(.invalidArgument, "\(r.source) has no initdata annotation (run generate first)")
             }
+            found.append(initdata.toml)
         }
         guard found.count == 1 else {
             throw CoordinatorError(

@@ -81,7 +81,8 @@ public struct SetOperation: Sendable {
         try Files.write(mesh, to: workspace + "/mesh-ca.pem")
     }
 
-    /// Parses and validates a manifest by Contrast's rules; expected-missing values are refused with the hint.
+    /// Parses and validates a manifest by Contrast's rules; expected-missing values are refused with the hint. The
+    /// clients and the Coordinator use this one check; `path` names the manifest in messages.
     public static func validated(_ bytes: [UInt8], path: String) throws(CoordinatorError) -> Manifest {
         let manifest: Manifest
         do { manifest = try Manifest(json: bytes) } catch { throw CoordinatorError(.invalidArgument, "\(path): \(error)") }
@@ -92,15 +93,25 @@ public struct SetOperation: Sendable {
         if !verdict.expectedMissing.isEmpty {
             throw CoordinatorError(
                 .invalidArgument,
-                "\(path): reference values are expected missing:\n  " + verdict.expectedMissing.joined(separator: "\n  ")
+                "\(path): expected-missing reference values:\n  " + verdict.expectedMissing.joined(separator: "\n  ")
                     + "\nfill them in (pipeline generate: minimum-tcb / minimum-tcb-file, mr-seam) and generate again")
         }
         return manifest
     }
 
-    /// The initdata documents annotated in the resources, by policy hash.
-    public static func initdataDocuments(_ paths: [String]) throws(CoordinatorError) -> [String: (toml: [UInt8], source: String)] {
-        var out: [String: (toml: [UInt8], source: String)] = [:]
+    /// A resource with a pod template as `set` and the embedded Coordinator see it.
+    struct AnnotatedResource {
+        /// `file: Kind/name`.
+        var source: String
+        /// The `contrast.edgeless.systems/pod-role` annotation ("" when absent).
+        var role: String
+        /// The decoded initdata annotation, if any.
+        var initdata: Initdata?
+    }
+
+    /// Every resource of the files (directories searched) that has an initdata annotation or a pod role.
+    static func annotatedResources(_ paths: [String]) throws(CoordinatorError) -> [AnnotatedResource] {
+        var out: [AnnotatedResource] = []
         for file in try Files.yamlFiles(paths) {
             let text = String(decoding: try Files.read(file), as: UTF8.self)
             let documents: KubeDocuments
@@ -108,14 +119,26 @@ public struct SetOperation: Sendable {
                 throw CoordinatorError(.invalidArgument, "\(error)")
             }
             for resource in documents.resources {
-                guard let value = resource.podAnnotations[Initdata.annotation] else { continue }
+                let annotations = resource.podAnnotations
+                let role = annotations[WorkloadPreparer.podRole] ?? ""
+                let value = annotations[Initdata.annotation]
+                guard value != nil || !role.isEmpty else { continue }
+                let source = "\(file): \(resource.displayName)"
                 do {
-                    let initdata = try Initdata.decode(annotation: value)
-                    out[initdata.digest] = (initdata.toml, "\(file): \(resource.displayName)")
+                    out.append(AnnotatedResource(source: source, role: role, initdata: try value.map { try Initdata.decode(annotation: $0) }))
                 } catch {
-                    throw CoordinatorError(.invalidArgument, "\(file): \(resource.displayName): unreadable initdata annotation: \(error)")
+                    throw CoordinatorError(.invalidArgument, "\(source): unreadable initdata annotation: \(error)")
                 }
             }
+        }
+        return out
+    }
+
+    /// The initdata documents annotated in the resources, by policy hash.
+    public static func initdataDocuments(_ paths: [String]) throws(CoordinatorError) -> [String: (toml: [UInt8], source: String)] {
+        var out: [String: (toml: [UInt8], source: String)] = [:]
+        for r in try annotatedResources(paths) {
+            if let initdata = r.initdata { out[initdata.digest] = (initdata.toml, r.source) }
         }
         return out
     }

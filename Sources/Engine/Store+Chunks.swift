@@ -9,6 +9,17 @@ import SQLite
 extension Store {
     static let chunkMagic = Array("contrast-pipe chunked blob v1\n".utf8)
 
+    /// Calls `body` with batches of at most 400 keys and the matching `?,?,…` placeholder list, for `IN (…)` clauses
+    /// that stay below SQLite's bound-parameter limit.
+    static func inBatches(_ keys: [String], _ body: (_ keys: ArraySlice<String>, _ placeholders: String) throws -> Void) rethrows {
+        var start = 0
+        while start < keys.count {
+            let part = keys[start..<min(start + 400, keys.count)]
+            start += part.count
+            try body(part, Array(repeating: "?", count: part.count).joined(separator: ","))
+        }
+    }
+
     /// A blob to store whole or as chunks.
     public struct BlobWrite: Sendable {
         /// Digest of the whole content.
@@ -44,11 +55,7 @@ extension Store {
             start = end
         }
         // Chunks shared with earlier versions stay as recently used as the new version.
-        var offset = 0
-        while offset < digests.count {
-            let part = digests[offset..<min(offset + 400, digests.count)]
-            offset += part.count
-            let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
+        try inBatches(digests) { part, marks in
             try db.run("UPDATE blobs SET last_used=? WHERE digest IN (\(marks))", [.integer(now())] + part.map { .text($0) })
         }
         let list = chunkMagic + Array(digests.joined(separator: "\n").utf8)
@@ -66,12 +73,7 @@ extension Store {
     /// Reassembles a chunked blob (each chunk verified); nil when a chunk is missing or corrupt.
     static func assemble(_ db: Database, chunks: [String]) throws -> [UInt8]? {
         var found: [String: [UInt8]] = [:]
-        var offset = 0
-        let unique = Array(Set(chunks))
-        while offset < unique.count {
-            let part = unique[offset..<min(offset + 400, unique.count)]
-            offset += part.count
-            let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
+        try inBatches(Array(Set(chunks))) { part, marks in
             try db.query("SELECT digest, data FROM blobs WHERE digest IN (\(marks))", part.map { .text($0) }) { row in
                 if let d = row.text(0), let data = row.blob(1) { found[d] = data }
             }

@@ -267,12 +267,8 @@ public final class Store: Sendable {
         let now = Store.now()
         try withDatabase { db in
             try db.transaction {
-                var start = 0
-                while start < keys.count {
-                    let chunk = keys[start..<min(start + 400, keys.count)]
-                    start += chunk.count
-                    let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                    try db.run("UPDATE memo SET last_used=? WHERE key IN (\(placeholders))", [.integer(now)] + chunk.map { .text($0) })
+                try Store.inBatches(keys) { part, marks in
+                    try db.run("UPDATE memo SET last_used=? WHERE key IN (\(marks))", [.integer(now)] + part.map { .text($0) })
                 }
             }
         }
@@ -283,14 +279,10 @@ public final class Store: Sendable {
         var found: [String: (String, [UInt8])] = [:]
         try withDatabase { db in
             try db.transaction {
-                var start = 0
-                while start < keys.count {
-                    let chunk = Array(keys[start..<min(start + 400, keys.count)])
-                    start += chunk.count
-                    let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                try Store.inBatches(keys) { part, marks in
                     try db.query(
-                        "SELECT m.key, m.digest, b.data FROM memo m JOIN blobs b ON b.digest = m.digest WHERE m.key IN (\(placeholders))",
-                        chunk.map { .text($0) }
+                        "SELECT m.key, m.digest, b.data FROM memo m JOIN blobs b ON b.digest = m.digest WHERE m.key IN (\(marks))",
+                        part.map { .text($0) }
                     ) { row in
                         guard let key = row.text(0), let digest = row.text(1), let data = row.blob(2) else { return }
                         found[key] = (digest, data)

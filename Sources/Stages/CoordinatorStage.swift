@@ -80,7 +80,7 @@ public struct CoordinatorStage: Stage {
         simulatedRoot = config.string("insecure-simulated-root")
         tlsCA = config.string("tls-ca")
         let productName = config.string("product") ?? "milan"
-        guard let product = SNPReport.Product(rawValue: productName.prefix(1).uppercased() + productName.dropFirst().lowercased()) else {
+        guard let product = SNPReport.Product(name: productName) else {
             throw config.error(at: "product", "'product' in \(context) must be milan, genoa or turin")
         }
         self.product = product

@@ -51,7 +51,7 @@ enum CoordinatorCommands {
         }
         var product = SNPReport.Product.milan
         if let p = args.product {
-            guard let parsed = SNPReport.Product(rawValue: p.prefix(1).uppercased() + p.dropFirst().lowercased()) else {
+            guard let parsed = SNPReport.Product(name: p) else {
                 throw UsageError(message: "unknown --product '\(p)' (milan, genoa or turin)")
             }
             product = parsed

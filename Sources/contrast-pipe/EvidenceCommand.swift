@@ -85,7 +85,7 @@ enum EvidenceCommand {
         guard let certPath = args.certificate else { throw UsageError(message: "evidence verify needs --cert FILE") }
         var product: SNPReport.Product?
         if let p = args.product {
-            guard let parsed = SNPReport.Product(rawValue: p.prefix(1).uppercased() + p.dropFirst().lowercased()) else {
+            guard let parsed = SNPReport.Product(name: p) else {
                 throw UsageError(message: "unknown product '\(p)' (milan, genoa or turin)")
             }
             product = parsed

@@ -83,11 +83,10 @@ public final class TLSServerSession {
         outcome(SSL_do_handshake(ssl))
     }
 
-    /// Reads decrypted bytes, appending them to `buffer`.
-    public func read(into buffer: inout [UInt8], max: Int = 65536) -> Outcome {
-        var chunk = [UInt8](repeating: 0, count: max)
-        let result = outcome(chunk.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) })
-        if case .done(let n) = result { buffer += chunk[0..<n] }
+    /// Reads decrypted bytes through `scratch` (the caller's reusable receive buffer), appending them to `buffer`.
+    public func read(into buffer: inout [UInt8], scratch: inout [UInt8]) -> Outcome {
+        let result = outcome(scratch.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) })
+        if case .done(let n) = result { buffer += scratch[0..<n] }
         return result
     }
 

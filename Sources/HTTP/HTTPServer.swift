@@ -111,6 +111,7 @@ public final class HTTPServer: Sendable {
         }
         defer { session?.shutdown() }
         var buffer: [UInt8] = []
+        var scratch = [UInt8](repeating: 0, count: 65536)  // one receive buffer per connection, not per read
         while true {
             let parsed: (HTTPRequest, Int)?
             do throws(HTTPError) {
@@ -135,7 +136,7 @@ public final class HTTPServer: Sendable {
             // Need more bytes: wait for the socket (idle between requests counts as idle for shutdown).
             c.idle.store(buffer.isEmpty, ordering: .releasing)
             if buffer.isEmpty && stopping.load(ordering: .acquiring) { return }
-            switch await c.read(into: &buffer, session, options) {
+            switch await c.read(into: &buffer, scratch: &scratch, session, options) {
             case .data: c.idle.store(false, ordering: .releasing)
             case .closed: return
             case .timedOut:
@@ -182,14 +183,13 @@ final class Connection: Sendable {
     }
 
     /// Appends whatever arrives within the read timeout (decrypted when `session` is given).
-    func read(into buffer: inout [UInt8], _ session: TLSServerSession?, _ options: HTTPServerOptions) async -> ReadOutcome {
-        var chunk = [UInt8](repeating: 0, count: 65536)
+    func read(into buffer: inout [UInt8], scratch chunk: inout [UInt8], _ session: TLSServerSession?, _ options: HTTPServerOptions) async -> ReadOutcome {
         let deadline = ContinuousClock.now + .seconds(options.readTimeoutSeconds)
         while true {
             if closed.load(ordering: .acquiring) { return .closed }
             var waitFor = TLSServerSession.Outcome.wantRead
             if let session {
-                switch session.read(into: &buffer) {
+                switch session.read(into: &buffer, scratch: &chunk) {
                 case .done: return .data
                 case .closed, .failed: return .closed
                 case let other: waitFor = other

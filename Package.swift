@@ -38,28 +38,42 @@ let package = Package(
         .target(name: "Kube", dependencies: ["YAML"], swiftSettings: strictSettings),
         // Contrast formats: manifest.json, initdata, service-mesh annotations, workload injection, policies.
         .target(
-            name: "Contrast", dependencies: ["Kube", "YAML", "Crypto", "Compression"], swiftSettings: strictSettings),
+            name: "Contrast",
+            dependencies: ["Kube", "YAML", "Crypto", "Compression"],
+            swiftSettings: strictSettings
+        ),
         // SEV-SNP and TDX evidence parsing and verification.
         .target(name: "Attestation", dependencies: ["Crypto", "Contrast", "Engine"], swiftSettings: strictSettings),
         // The Coordinator: history store, seed-derived PKI, HTTP API, and its clients (set, verify, initializer).
         .target(
-            name: "Coordinator", dependencies: ["HTTP", "SQLite", "Crypto", "Contrast", "Attestation", "Kube", "YAML", "Engine"],
-            swiftSettings: strictSettings),
+            name: "Coordinator",
+            dependencies: ["HTTP", "SQLite", "Crypto", "Contrast", "Attestation", "Kube", "YAML", "Engine"],
+            swiftSettings: strictSettings
+        ),
         // Unified diffs (git-apply semantics) and declarative pod-spec transforms.
         .target(name: "Patching", dependencies: ["Kube", "YAML"], swiftSettings: strictSettings),
         // Stage types (one file each) and their registry.
         .target(
-            name: "Stages", dependencies: ["Engine", "YAML", "Kube", "Patching", "Crypto", "Contrast", "Coordinator", "HTTP", "Attestation"],
-            swiftSettings: strictSettings),
+            name: "Stages",
+            dependencies: [
+                "Engine", "YAML", "Kube", "Patching", "Crypto", "Contrast", "Coordinator", "HTTP", "Attestation",
+            ],
+            swiftSettings: strictSettings
+        ),
         // The command-line tool.
         .executableTarget(
             name: "contrast-pipe",
-            dependencies: ["Engine", "Stages", "YAML", "Patching", "Kube", "Attestation", "Crypto", "Coordinator", "HTTP"],
+            dependencies: [
+                "Engine", "Stages", "YAML", "Patching", "Kube", "Attestation", "Crypto", "Coordinator", "HTTP",
+            ],
             swiftSettings: strictSettings
         ),
         // The load generator of bench/coordinator_bench.py (not part of the product).
         .executableTarget(
-            name: "coordinator-load", dependencies: ["Coordinator", "Attestation", "Crypto", "HTTP"], swiftSettings: strictSettings),
+            name: "coordinator-load",
+            dependencies: ["Coordinator", "Attestation", "Crypto", "HTTP"],
+            swiftSettings: strictSettings
+        ),
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], swiftSettings: strictSettings),
         .testTarget(
@@ -72,13 +86,22 @@ let package = Package(
             dependencies: ["Engine", "Stages", "YAML", "Crypto", "SQLite"],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "ContrastTests", dependencies: ["Contrast", "Kube", "YAML", "Crypto"], swiftSettings: strictSettings),
         .testTarget(
-            name: "AttestationTests", dependencies: ["Attestation", "Crypto"], exclude: ["Fixtures"],
-            swiftSettings: strictSettings),
+            name: "ContrastTests",
+            dependencies: ["Contrast", "Kube", "YAML", "Crypto"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
-            name: "CoordinatorTests", dependencies: ["Coordinator", "HTTP", "Attestation", "Contrast", "Crypto"],
-            swiftSettings: strictSettings),
+            name: "AttestationTests",
+            dependencies: ["Attestation", "Crypto"],
+            exclude: ["Fixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CoordinatorTests",
+            dependencies: ["Coordinator", "HTTP", "Attestation", "Contrast", "Crypto"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Kube", "YAML"], swiftSettings: strictSettings),
         .testTarget(
             name: "CLITests",

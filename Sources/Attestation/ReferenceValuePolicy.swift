@@ -67,13 +67,22 @@ public struct ReferenceValuePolicy: Sendable {
         var v = Verdict()
         let p = "snp[\(i)]"
         if let name = e["ProductName"]?.string, !name.isEmpty {
-            v.add("\(p).ProductName", name.lowercased() == r.product.rawValue.lowercased(), "report from a \(r.product.rawValue) CPU")
+            v.add(
+                "\(p).ProductName",
+                name.lowercased() == r.product.rawValue.lowercased(),
+                "report from a \(r.product.rawValue) CPU"
+            )
         }
         let measurement = Digest(bytes: r.measurement).hex
-        v.add("\(p).TrustedMeasurement", e["TrustedMeasurement"]?.string?.lowercased() == measurement, "report \(measurement)")
+        v.add(
+            "\(p).TrustedMeasurement",
+            e["TrustedMeasurement"]?.string?.lowercased() == measurement,
+            "report \(measurement)"
+        )
         let tcb = r.reportedTCB
         for (field, have) in [
-            ("BootloaderVersion", tcb.bootloader), ("TEEVersion", tcb.tee), ("SNPVersion", tcb.snp), ("MicrocodeVersion", tcb.microcode),
+            ("BootloaderVersion", tcb.bootloader), ("TEEVersion", tcb.tee), ("SNPVersion", tcb.snp),
+            ("MicrocodeVersion", tcb.microcode),
         ] {
             if let minimum = e["MinimumTCB"]?[field]?.number {
                 v.add("\(p).MinimumTCB.\(field)", Int64(have) >= minimum, "report \(have), minimum \(minimum)")
@@ -89,7 +98,11 @@ public struct ReferenceValuePolicy: Sendable {
             let abiMinor = policy["ABIMinor"]?.number ?? 0
             let abiMajor = policy["ABIMajor"]?.number ?? 0
             let abiOK = (Int64(r.abi.major), Int64(r.abi.minor)) >= (abiMajor, abiMinor)
-            v.add("\(p).GuestPolicy.ABI", abiOK, "report \(r.abi.major).\(r.abi.minor), minimum \(abiMajor).\(abiMinor)")
+            v.add(
+                "\(p).GuestPolicy.ABI",
+                abiOK,
+                "report \(r.abi.major).\(r.abi.minor), minimum \(abiMajor).\(abiMinor)"
+            )
         }
         if let chips = e["AllowedChipIDs"]?.array, !chips.isEmpty {
             let chip = Digest(bytes: r.chipID).hex
@@ -110,7 +123,9 @@ public struct ReferenceValuePolicy: Sendable {
             v.add("\(p).\(name)", e[name]?.string?.lowercased() == have, "quote \(have)")
         }
         hexEqual("MrTd", q.mrTD)
-        if e["MrSeam"]?.string?.isEmpty == false { hexEqual("MrSeam", q.mrSeam) } else {
+        if e["MrSeam"]?.string?.isEmpty == false {
+            hexEqual("MrSeam", q.mrSeam)
+        } else {
             v.add("\(p).MrSeam", false, "expected missing: no MrSeam set")
         }
         let rtmrs = e["Rtmrs"]?.array?.compactMap { $0.string?.lowercased() } ?? []
@@ -119,8 +134,14 @@ public struct ReferenceValuePolicy: Sendable {
         let xfamBytes = (0..<8).map { UInt8(truncatingIfNeeded: q.xfam >> (8 * UInt64($0))) }
         let mask: UInt64 = ~((1 << 11) | (1 << 12))
         let expectedXfam = Digest(hex: e["Xfam"]?.string ?? "")?.bytes ?? []
-        let expected = expectedXfam.count == 8 ? expectedXfam.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) } : nil
-        v.add("\(p).Xfam", expected.map { $0 & mask == q.xfam & mask } ?? false, "quote \(Digest(bytes: xfamBytes).hex)")
+        let expected =
+            expectedXfam.count == 8
+            ? expectedXfam.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) } : nil
+        v.add(
+            "\(p).Xfam",
+            expected.map { $0 & mask == q.xfam & mask } ?? false,
+            "quote \(Digest(bytes: xfamBytes).hex)"
+        )
         v.add("\(p).TdAttributes.DEBUG", !q.debug, "")
         common(&v, reportData: q.reportData, policyHash: Array(q.mrConfigID.prefix(32)), field: "MRCONFIGID[0:32]")
         return v

@@ -102,7 +102,9 @@ public struct SNPReport: Sendable, Equatable {
         vmpl = u32(0x030)
         signatureAlgorithm = u32(0x034)
         guard signatureAlgorithm == 1 else {
-            throw EvidenceError("unsupported SNP signature algorithm \(signatureAlgorithm) (expected 1, ECDSA P-384/SHA-384)")
+            throw EvidenceError(
+                "unsupported SNP signature algorithm \(signatureAlgorithm) (expected 1, ECDSA P-384/SHA-384)"
+            )
         }
         platformInfo = u64(0x040)
         signerInfo = u32(0x048)
@@ -121,7 +123,8 @@ public struct SNPReport: Sendable, Equatable {
         currentMitigationVector = version >= 5 ? u64(0x200) : nil
         signatureR = Array(bytes(0x2A0, 48).reversed())
         signatureS = Array(bytes(0x2E8, 48).reversed())
-        guard r[0x2A0 + 48..<0x2A0 + 72].allSatisfy({ $0 == 0 }), r[0x2E8 + 48..<0x2E8 + 72].allSatisfy({ $0 == 0 }) else {
+        guard r[0x2A0 + 48..<0x2A0 + 72].allSatisfy({ $0 == 0 }), r[0x2E8 + 48..<0x2E8 + 72].allSatisfy({ $0 == 0 })
+        else {
             throw EvidenceError("SNP signature R/S exceed 48 bytes")
         }
         let detected: Product
@@ -133,7 +136,9 @@ public struct SNPReport: Sendable, Equatable {
             case (0x19, 0x10...0x1F), (0x19, 0xA0...0xAF): detected = .genoa
             case (0x1A, 0x00...0x11): detected = .turin
             default:
-                throw EvidenceError("unknown SNP CPU family 0x\(String(family, radix: 16)) model 0x\(String(model, radix: 16))")
+                throw EvidenceError(
+                    "unknown SNP CPU family 0x\(String(family, radix: 16)) model 0x\(String(model, radix: 16))"
+                )
             }
         } else {
             let c = bytes(0x1A0, 64)
@@ -175,7 +180,10 @@ public struct SNPReport: Sendable, Equatable {
     public var authorKeyEnabled: Bool { signerInfo & 1 != 0 }
     /// Platform info bits: SMT, TSME, ECC, RAPL disabled, ciphertext hiding, alias check complete, TIO.
     public var platformFlags: [String: Bool] {
-        let names = ["SMTEnabled", "TSMEEnabled", "ECCEnabled", "RAPLDisabled", "CiphertextHidingDRAMEnabled", "AliasCheckComplete"]
+        let names = [
+            "SMTEnabled", "TSMEEnabled", "ECCEnabled", "RAPLDisabled", "CiphertextHidingDRAMEnabled",
+            "AliasCheckComplete",
+        ]
         var out: [String: Bool] = [:]
         for (i, n) in names.enumerated() { out[n] = platformInfo & (1 << UInt64(i)) != 0 }
         out["TIOEnabled"] = platformInfo & (1 << 7) != 0

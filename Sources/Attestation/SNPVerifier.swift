@@ -1,5 +1,5 @@
-import Foundation
 public import Crypto
+import Foundation
 
 /// One named check and its outcome.
 public struct Check: Sendable, Equatable {
@@ -49,7 +49,9 @@ public struct SNPVerifier {
     public var chainSignaturesVerified = false
 
     /// The names of the three chain-signature checks.
-    public static let chainSignatureChecks = ["root is self-signed", "intermediate signed by root", "leaf signed by intermediate"]
+    public static let chainSignatureChecks = [
+        "root is self-signed", "intermediate signed by root", "leaf signed by intermediate",
+    ]
 
     /// Creates a verifier trusting `chain`.
     public init(chain: [Certificate]) {
@@ -62,7 +64,8 @@ public struct SNPVerifier {
         v.add(
             "report signature (ECDSA P-384, SHA-384)",
             leaf.verifyECDSA(message: report.signedBytes, r: report.signatureR, s: report.signatureS, hash: .sha384),
-            "signed by \(leaf.subjectCommonName ?? "?")")
+            "signed by \(leaf.subjectCommonName ?? "?")"
+        )
         let trailer = report.raw[0x330..<SNPReport.size].allSatisfy { $0 == 0 }
         v.add("reserved bytes 0x330–0x49F are zero", trailer)
         if chain.count >= 2 {
@@ -71,7 +74,11 @@ public struct SNPVerifier {
                 for name in Self.chainSignatureChecks { v.add(name, true, "verified earlier for these certificates") }
             } else {
                 v.add("root is self-signed", root.isSigned(by: root), root.subjectCommonName ?? "")
-                v.add("intermediate signed by root", intermediate.isSigned(by: root), intermediate.subjectCommonName ?? "")
+                v.add(
+                    "intermediate signed by root",
+                    intermediate.isSigned(by: root),
+                    intermediate.subjectCommonName ?? ""
+                )
                 v.add("leaf signed by intermediate", leaf.isSigned(by: intermediate), leaf.issuerCommonName ?? "")
             }
         } else {
@@ -85,13 +92,19 @@ public struct SNPVerifier {
             }
             let valid = validity.notBefore <= now && now <= validity.notAfter
             v.add(
-                "\(label) certificate valid at the verification time", valid,
-                valid ? "" : "\(cert.subjectCommonName ?? "?") is valid \(Self.date(validity.notBefore)) – \(Self.date(validity.notAfter))")
+                "\(label) certificate valid at the verification time",
+                valid,
+                valid
+                    ? ""
+                    : "\(cert.subjectCommonName ?? "?") is valid \(Self.date(validity.notBefore)) – \(Self.date(validity.notAfter))"
+            )
         }
         let isVLEK = leaf.subjectCommonName == "SEV-VLEK"
         v.add(
-            "signing key type matches the certificate", report.signingKey == (isVLEK ? 1 : 0),
-            "report SIGNING_KEY=\(report.signingKey), certificate \(leaf.subjectCommonName ?? "?")")
+            "signing key type matches the certificate",
+            report.signingKey == (isVLEK ? 1 : 0),
+            "report SIGNING_KEY=\(report.signingKey), certificate \(leaf.subjectCommonName ?? "?")"
+        )
         let extensions = VCEKExtensions(leaf)
         let tcb = report.reportedTCB
         let expected: [(String, UInt8, Int?)] = [
@@ -99,7 +112,11 @@ public struct SNPVerifier {
             ("snpSPL", tcb.snp, extensions.snp), ("ucodeSPL", tcb.microcode, extensions.ucode),
         ]
         for (name, want, have) in expected {
-            v.add("certificate \(name) equals REPORTED_TCB", have == Int(want), "report \(want), certificate \(have.map(String.init) ?? "missing")")
+            v.add(
+                "certificate \(name) equals REPORTED_TCB",
+                have == Int(want),
+                "report \(want), certificate \(have.map(String.init) ?? "missing")"
+            )
         }
         if !isVLEK {
             let hwid = extensions.hwID ?? []
@@ -107,8 +124,10 @@ public struct SNPVerifier {
             v.add("certificate hwID equals CHIP_ID", !hwid.isEmpty && hwid == compare, "")
         }
         v.add(
-            "guest policy is well formed", report.policyWellFormed,
-            "POLICY 0x\(String(report.policy, radix: 16)): bit 17 must be 1, bits 63:26 zero")
+            "guest policy is well formed",
+            report.policyWellFormed,
+            "POLICY 0x\(String(report.policy, radix: 16)): bit 17 must be 1, bits 63:26 zero"
+        )
         if forbidDebug { v.add("guest policy forbids debugging", !report.debugAllowed, "POLICY bit 19") }
         return v
     }
@@ -132,7 +151,9 @@ public struct VCEKExtensions: Sendable {
     /// Reads the extensions of `cert`.
     public init(_ cert: Certificate) {
         func integer(_ oid: String) -> Int? {
-            guard let v = cert.extensionValue(oid: oid), v.count >= 3, v[0] == 0x02, Int(v[1]) == v.count - 2 else { return nil }
+            guard let v = cert.extensionValue(oid: oid), v.count >= 3, v[0] == 0x02, Int(v[1]) == v.count - 2 else {
+                return nil
+            }
             return v[2...].reduce(0) { $0 << 8 | Int($1) }
         }
         let base = "1.3.6.1.4.1.3704.1"

@@ -32,10 +32,13 @@ public final class SimulatedTEE: Sendable {
         let exists = paths.allSatisfy({ fm.fileExists(atPath: $0) })
         let product = exists ? (stored ?? .milan) : (requested ?? .milan)
         if let requested, requested != product {
-            throw EvidenceError("the simulated TEE in \(directory) is a \(product.rawValue) platform, not \(requested.rawValue); use another state directory")
+            throw EvidenceError(
+                "the simulated TEE in \(directory) is a \(product.rawValue) platform, not \(requested.rawValue); use another state directory"
+            )
         }
         self.product = product
-        let fullChipID = SHA384.hash(Array("contrast-pipe simulated chip".utf8)).bytes + SHA256.hash(string: "chip").bytes.prefix(16)
+        let fullChipID =
+            SHA384.hash(Array("contrast-pipe simulated chip".utf8)).bytes + SHA256.hash(string: "chip").bytes.prefix(16)
         // Turin reports carry an 8-byte chip ID (the rest zero) and its VCEKs an 8-byte hwID.
         chipID = product == .turin ? Array(fullChipID.prefix(8)) + [UInt8](repeating: 0, count: 56) : fullChipID
         if exists {
@@ -53,13 +56,40 @@ public final class SimulatedTEE: Sendable {
         let leafKey = try PrivateKey.generate(.ecdsa(curve: "P-384"))
         let year: Int64 = 365 * 24 * 3600
         let name = product.rawValue
-        var arkT = CertificateTemplate(commonName: "ARK-\(name)", serial: 1, notBefore: now - 3600, notAfter: now + 25 * year)
+        var arkT = CertificateTemplate(
+            commonName: "ARK-\(name)",
+            serial: 1,
+            notBefore: now - 3600,
+            notAfter: now + 25 * year
+        )
         arkT.isCA = true
-        let ark = try CertificateIssuer.issue(arkT, subjectKey: arkKey, issuer: nil, issuerKey: arkKey, signature: .rsaPSSSHA384)
-        var askT = CertificateTemplate(commonName: "SEV-\(name)", serial: 2, notBefore: now - 3600, notAfter: now + 25 * year)
+        let ark = try CertificateIssuer.issue(
+            arkT,
+            subjectKey: arkKey,
+            issuer: nil,
+            issuerKey: arkKey,
+            signature: .rsaPSSSHA384
+        )
+        var askT = CertificateTemplate(
+            commonName: "SEV-\(name)",
+            serial: 2,
+            notBefore: now - 3600,
+            notAfter: now + 25 * year
+        )
         askT.isCA = true
-        let ask = try CertificateIssuer.issue(askT, subjectKey: askKey, issuer: ark, issuerKey: arkKey, signature: .rsaPSSSHA384)
-        var leafT = CertificateTemplate(commonName: "SEV-VCEK", serial: 3, notBefore: now - 3600, notAfter: now + 7 * year)
+        let ask = try CertificateIssuer.issue(
+            askT,
+            subjectKey: askKey,
+            issuer: ark,
+            issuerKey: arkKey,
+            signature: .rsaPSSSHA384
+        )
+        var leafT = CertificateTemplate(
+            commonName: "SEV-VCEK",
+            serial: 3,
+            notBefore: now - 3600,
+            notAfter: now + 7 * year
+        )
         leafT.extendedKeyUsage = []
         let base = "1.3.6.1.4.1.3704.1"
         let int: (Int) -> [UInt8] = { v in v < 128 ? [0x02, 0x01, UInt8(v)] : [0x02, 0x02, 0x00, UInt8(v)] }
@@ -72,7 +102,13 @@ public final class SimulatedTEE: Sendable {
         ]
         if product == .turin { leafT.rawExtensions.append(("\(base).3.9", int(0))) }
         leafT.rawExtensions.append(("\(base).4", product == .turin ? Array(chipID.prefix(8)) : chipID))
-        let vcek = try CertificateIssuer.issue(leafT, subjectKey: leafKey, issuer: ask, issuerKey: askKey, signature: .rsaPSSSHA384)
+        let vcek = try CertificateIssuer.issue(
+            leafT,
+            subjectKey: leafKey,
+            issuer: ask,
+            issuerKey: askKey,
+            signature: .rsaPSSSHA384
+        )
         (arkDER, askDER, vcekDER) = (ark.der, ask.der, vcek.der)
         let pem = try leafKey.traditionalPEM()
         signers = try ResourcePool(count: 4) { () throws(CryptoError) in try PrivateKey(pem: pem) }
@@ -95,7 +131,9 @@ public final class SimulatedTEE: Sendable {
     public var chain: [Certificate] { get throws { [try ask, try ark] } }
 
     /// Signs a version-3 report of the platform's generation with the given MEASUREMENT, HOST_DATA and REPORT_DATA.
-    public func report(measurement: [UInt8], hostData: [UInt8], reportData: [UInt8], policy: UInt64 = 0x30000) throws -> SNPReport {
+    public func report(measurement: [UInt8], hostData: [UInt8], reportData: [UInt8], policy: UInt64 = 0x30000) throws
+        -> SNPReport
+    {
         var r = [UInt8](repeating: 0, count: SNPReport.size)
         func put(_ o: Int, _ bytes: [UInt8]) { r.replaceSubrange(o..<(o + bytes.count), with: bytes) }
         func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
@@ -116,7 +154,10 @@ public final class SimulatedTEE: Sendable {
         put(0x160, [UInt8](repeating: 0xff, count: 32))
         put(0x180, le(tcbRaw, 8))
         // CPUID family, model, stepping of the generation.
-        put(0x188, product == .milan ? [0x19, 0x01, 0x01] : product == .genoa ? [0x19, 0x11, 0x01] : [0x1A, 0x02, 0x01])
+        put(
+            0x188,
+            product == .milan ? [0x19, 0x01, 0x01] : product == .genoa ? [0x19, 0x11, 0x01] : [0x1A, 0x02, 0x01]
+        )
         put(0x1A0, chipID)
         put(0x1E0, le(tcbRaw, 8))
         put(0x1F0, le(tcbRaw, 8))

@@ -79,7 +79,9 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// Go's string escaping, including its HTML-safe escapes.
     static func quote(_ s: String) -> String {
         // Fast path: nothing to escape (hashes, names, base64).
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != 0x22 && $0 != 0x5C && $0 != 0x3C && $0 != 0x3E && $0 != 0x26 }) {
+        if s.utf8.allSatisfy({
+            $0 >= 0x20 && $0 < 0x80 && $0 != 0x22 && $0 != 0x5C && $0 != 0x3C && $0 != 0x3E && $0 != 0x26
+        }) {
             return "\"" + s + "\""
         }
         var out = "\""

@@ -24,7 +24,8 @@ extension Manifest {
     public func validate() -> ManifestVerdict {
         var v = ManifestVerdict()
         func isHex(_ s: String, _ length: Int) -> Bool {
-            s.count == length && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+            s.count == length
+                && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
         }
         for (hash, entry) in policies.sorted(by: { $0.key < $1.key }) {
             if !isHex(hash, 64) { v.errors.append("Policies[\(hash)]: policy hash must be 64 hex characters") }
@@ -54,8 +55,13 @@ extension Manifest {
                 if ![0, 31].contains(policy["ABIMinor"]?.number ?? 0) {
                     v.errors.append("\(path).GuestPolicy.ABIMinor: must be 0 or 31")
                 }
-                if policy["SMT"] != .bool(true) { v.errors.append("\(path).GuestPolicy.SMT: modifying this field is not permitted") }
-                for field in ["MigrateMA", "Debug", "SingleSocket", "CXLAllowed", "MemAES256XTS", "RAPLDis", "CipherTextHidingDRAM"]
+                if policy["SMT"] != .bool(true) {
+                    v.errors.append("\(path).GuestPolicy.SMT: modifying this field is not permitted")
+                }
+                for field in [
+                    "MigrateMA", "Debug", "SingleSocket", "CXLAllowed", "MemAES256XTS", "RAPLDis",
+                    "CipherTextHidingDRAM",
+                ]
                 where policy[field] == .bool(true) {
                     v.errors.append("\(path).GuestPolicy.\(field): modifying this field is not permitted")
                 }
@@ -104,7 +110,11 @@ public enum ReferenceValues {
             ("TrustedMeasurement", .string(simulatedMeasurement)), ("MinimumTCB", .object(tcb)),
             (
                 "GuestPolicy",
-                .object(Manifest.guestPolicyOrder.map { ($0, $0 == "SMT" ? .bool(true) : ($0.hasPrefix("ABI") ? .number(0) : .bool(false))) })
+                .object(
+                    Manifest.guestPolicyOrder.map {
+                        ($0, $0 == "SMT" ? .bool(true) : ($0.hasPrefix("ABI") ? .number(0) : .bool(false)))
+                    }
+                )
             ),
             ("PlatformInfo", .object(Manifest.platformInfoOrder.map { ($0, .bool(false)) })),
             ("MinimumMitigationVector", .number(0)), ("AllowedChipIDs", .null),
@@ -115,7 +125,10 @@ public enum ReferenceValues {
     public static func parseSNPHostTCB(_ text: String) throws(ContrastError) -> [String: Int] {
         var inPlatform = false
         var out: [String: Int] = [:]
-        let names = ["Boot Loader": "BootloaderVersion", "TEE": "TEEVersion", "SNP": "SNPVersion", "Microcode": "MicrocodeVersion"]
+        let names = [
+            "Boot Loader": "BootloaderVersion", "TEE": "TEEVersion", "SNP": "SNPVersion",
+            "Microcode": "MicrocodeVersion",
+        ]
         for raw in text.split(separator: "\n") {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.lowercased().hasPrefix("platform tcb") {
@@ -129,7 +142,9 @@ public enum ReferenceValues {
             if let field = names[key], let n = Int(value), (0...255).contains(n) { out[field] = n }
         }
         guard out.count == 4 else {
-            throw ContrastError("snphost output: no complete 'Platform TCB' block (need Boot Loader, TEE, SNP, Microcode)")
+            throw ContrastError(
+                "snphost output: no complete 'Platform TCB' block (need Boot Loader, TEE, SNP, Microcode)"
+            )
         }
         return out
     }

@@ -64,7 +64,13 @@ public enum API {
         public var public_key: Data?
 
         /// Creates a request.
-        public init(manifest: Data, policies: [Data], previous_transition_hash: Data? = nil, signature: Data? = nil, public_key: Data? = nil) {
+        public init(
+            manifest: Data,
+            policies: [Data],
+            previous_transition_hash: Data? = nil,
+            signature: Data? = nil,
+            public_key: Data? = nil
+        ) {
             self.manifest = manifest
             self.policies = policies
             self.previous_transition_hash = previous_transition_hash

@@ -23,7 +23,8 @@ public final class CertificateAuthority: Sendable {
     static let tenYears: Int64 = 10 * 365 * 24 * 3600
 
     /// Loads or creates the root certificate (checking it matches the seed) and the CA pair of `transition`.
-    public init(seed: SeedEngine, transition: [UInt8], store: HistoryStore, now: Int64? = nil) throws(CoordinatorError) {
+    public init(seed: SeedEngine, transition: [UInt8], store: HistoryStore, now: Int64? = nil) throws(CoordinatorError)
+    {
         let now = now ?? Int64(Date().timeIntervalSince1970)
         do {
             let rootKey = try seed.rootCAKey()
@@ -31,12 +32,26 @@ public final class CertificateAuthority: Sendable {
             if let stored = try store.record("ca/root.pem") {
                 root = try Certificate.pemChain(stored)[0]
                 guard try root.publicKey().pkix() == rootKey.publicKeyPKIX() else {
-                    throw CoordinatorError(.failedPrecondition, "the stored root CA does not belong to this seed (wrong seed for this state directory?)")
+                    throw CoordinatorError(
+                        .failedPrecondition,
+                        "the stored root CA does not belong to this seed (wrong seed for this state directory?)"
+                    )
                 }
             } else {
-                var t = CertificateTemplate(commonName: "system:coordinator:root", serial: Self.serial(), notBefore: now - 3600, notAfter: now + Self.tenYears)
+                var t = CertificateTemplate(
+                    commonName: "system:coordinator:root",
+                    serial: Self.serial(),
+                    notBefore: now - 3600,
+                    notAfter: now + Self.tenYears
+                )
                 t.isCA = true
-                root = try CertificateIssuer.issue(t, subjectKey: rootKey, issuer: nil, issuerKey: rootKey, signature: .standard(.sha384))
+                root = try CertificateIssuer.issue(
+                    t,
+                    subjectKey: rootKey,
+                    issuer: nil,
+                    issuerKey: rootKey,
+                    signature: .standard(.sha384)
+                )
                 try store.setRecord("ca/root.pem", Array(root.pem.utf8))
             }
             let meshKey = try seed.meshCAKey(transition: transition)
@@ -48,11 +63,28 @@ public final class CertificateAuthority: Sendable {
                     throw CoordinatorError(.internal, "stored mesh CA certificates do not match the derived key")
                 }
             } else {
-                var t = CertificateTemplate(commonName: "system:coordinator:intermediate", serial: Self.serial(), notBefore: now - 3600, notAfter: now + Self.tenYears)
+                var t = CertificateTemplate(
+                    commonName: "system:coordinator:intermediate",
+                    serial: Self.serial(),
+                    notBefore: now - 3600,
+                    notAfter: now + Self.tenYears
+                )
                 t.isCA = true
-                let intermediate = try CertificateIssuer.issue(t, subjectKey: meshKey, issuer: root, issuerKey: rootKey, signature: .standard(.sha384))
+                let intermediate = try CertificateIssuer.issue(
+                    t,
+                    subjectKey: meshKey,
+                    issuer: root,
+                    issuerKey: rootKey,
+                    signature: .standard(.sha384)
+                )
                 t.serial = Self.serial()
-                let mesh = try CertificateIssuer.issue(t, subjectKey: meshKey, issuer: nil, issuerKey: meshKey, signature: .standard(.sha384))
+                let mesh = try CertificateIssuer.issue(
+                    t,
+                    subjectKey: meshKey,
+                    issuer: nil,
+                    issuerKey: meshKey,
+                    signature: .standard(.sha384)
+                )
                 pair = [intermediate, mesh]
                 try store.setRecord(recordKey, Array((intermediate.pem + mesh.pem).utf8))
             }
@@ -89,17 +121,26 @@ public final class CertificateAuthority: Sendable {
 
     /// Issues a mesh leaf certificate for an EC public key (DER SubjectPublicKeyInfo) with the policy's SANs (CN = first DNS SAN), valid one year
     /// from an hour ago, EKU server+client. Returns the leaf PEM.
-    public func issueLeaf(publicKeyInfo: [UInt8], sans: [String], now: Int64? = nil) throws(CoordinatorError) -> String {
+    public func issueLeaf(publicKeyInfo: [UInt8], sans: [String], now: Int64? = nil) throws(CoordinatorError) -> String
+    {
         let now = now ?? Int64(Date().timeIntervalSince1970)
         do {
             let names = try Self.subjectAltNames(sans)
             let cn = sans.first { !IPAddress.isLiteral($0) && !$0.contains("://") } ?? "contrast-workload"
-            var t = CertificateTemplate(commonName: cn, serial: Self.serial(), notBefore: now - 3600, notAfter: now + 365 * 24 * 3600)
+            var t = CertificateTemplate(
+                commonName: cn,
+                serial: Self.serial(),
+                notBefore: now - 3600,
+                notAfter: now + 365 * 24 * 3600
+            )
             t.subjectAltNames = names
             let template = t
             return try issuers.with { (issuer: inout Issuer) throws(CryptoError) in
                 try CertificateIssuer.issue(
-                    template, subjectPublicKeyInfo: publicKeyInfo, issuer: issuer.certificate, issuerKey: issuer.key,
+                    template,
+                    subjectPublicKeyInfo: publicKeyInfo,
+                    issuer: issuer.certificate,
+                    issuerKey: issuer.key,
                     signature: .standard(.sha384)
                 ).pem
             }

@@ -85,18 +85,26 @@ public final class Coordinator: Sendable {
         do {
             let txKey = try seed.transactionSigningKey().publicKey()
             guard txKey.verifyDER(message: latest.hash, signature: latest.signature, hash: .sha256) else {
-                throw CoordinatorError(.permissionDenied, "the seed does not match this history (latest transition signature invalid)")
+                throw CoordinatorError(
+                    .permissionDenied,
+                    "the seed does not match this history (latest transition signature invalid)"
+                )
             }
         } catch let error as CoordinatorError { throw error } catch { throw CoordinatorError(.internal, "\(error)") }
         s.seed = seed
         s.latest = latest
         for t in try history.chain(to: latest.hash) {
             guard let bytes = try history.get("manifests", hash: t.manifestHash) else {
-                throw CoordinatorError(.internal, "history store: missing manifest \(Digest(bytes: t.manifestHash).hex)")
+                throw CoordinatorError(
+                    .internal,
+                    "history store: missing manifest \(Digest(bytes: t.manifestHash).hex)"
+                )
             }
             s.manifests.append(bytes)
             let m: Manifest
-            do { m = try Manifest(json: bytes) } catch { throw CoordinatorError(.internal, "history store: stored manifest unreadable: \(error)") }
+            do { m = try Manifest(json: bytes) } catch {
+                throw CoordinatorError(.internal, "history store: stored manifest unreadable: \(error)")
+            }
             for key in m.policies.keys {
                 guard let hash = Digest(hex: key), let doc = try history.get("policies", hash: hash.bytes) else {
                     throw CoordinatorError(.internal, "history store: missing policy \(key)")
@@ -119,31 +127,47 @@ public final class Coordinator: Sendable {
         API.Capabilities(
             version: Self.apiVersion,
             endpoints: ["/attest", "/capabilities", "/v1/manifest", "/v1/mesh/cert", "/v1/mesh/nonce", "/v1/recover"],
-            attestation_types: [EvidenceType.snp])
+            attestation_types: [EvidenceType.snp]
+        )
     }
 
     /// `POST /attest`: evidence binding the nonce, the latest transition and both CA certificates, plus the history.
     public func attest(nonce: [UInt8]) throws(CoordinatorError) -> API.AttestResponse {
-        guard nonce.count == 32 else { throw CoordinatorError(.invalidArgument, "nonce must be 32 bytes, got \(nonce.count)") }
+        guard nonce.count == 32 else {
+            throw CoordinatorError(.invalidArgument, "nonce must be 32 bytes, got \(nonce.count)")
+        }
         // In recovery mode the evidence still answers (with no history or CAs), so `recover` can attest first.
         let s = snapshot.withLock { $0 }
         let root = Array((s.ca?.rootPEM ?? "").utf8)
         let mesh = Array((s.ca?.meshCAPEM ?? "").utf8)
         let reportData = ReportData.attest(
-            nonce: nonce, latestHash: s.latest?.hash ?? [], latestSignature: s.latest?.signature ?? [], rootCA: root, meshCA: mesh)
+            nonce: nonce,
+            latestHash: s.latest?.hash ?? [],
+            latestSignature: s.latest?.signature ?? [],
+            rootCA: root,
+            meshCA: mesh
+        )
         let evidence: (type: String, document: [UInt8])
         do { evidence = try config.issuer.evidence(reportData: reportData) } catch {
             throw CoordinatorError(.internal, "cannot produce evidence: \(error)")
         }
         return API.AttestResponse(
-            version: Self.apiVersion, raw_attestation_doc: Data(evidence.document), attestation_type: evidence.type,
-            manifests: s.manifests.map { Data($0) }, policies: s.policies.keys.sorted().map { Data(s.policies[$0]!) },
-            root_ca: Data(root), mesh_ca: Data(mesh),
-            latest_transition_hash: s.latest.map { Data($0.hash) }, latest_transition_signature: s.latest.map { Data($0.signature) })
+            version: Self.apiVersion,
+            raw_attestation_doc: Data(evidence.document),
+            attestation_type: evidence.type,
+            manifests: s.manifests.map { Data($0) },
+            policies: s.policies.keys.sorted().map { Data(s.policies[$0]!) },
+            root_ca: Data(root),
+            mesh_ca: Data(mesh),
+            latest_transition_hash: s.latest.map { Data($0.hash) },
+            latest_transition_signature: s.latest.map { Data($0.signature) }
+        )
     }
 
     /// `POST /v1/manifest`.
-    public func setManifest(_ request: API.SetManifestRequest, signerPublicKey: [UInt8]?) throws(CoordinatorError) -> API.SetManifestResponse {
+    public func setManifest(_ request: API.SetManifestRequest, signerPublicKey: [UInt8]?) throws(CoordinatorError)
+        -> API.SetManifestResponse
+    {
         let manifestBytes = [UInt8](request.manifest)
         let manifest = try SetOperation.validated(manifestBytes, path: "manifest")
         var docs: [String: [UInt8]] = [:]
@@ -158,11 +182,18 @@ public final class Coordinator: Sendable {
             if let asked = request.previous_transition_hash, [UInt8](asked) != previous {
                 throw CoordinatorError(
                     .failedPrecondition,
-                    "previous transition hash \(Digest(bytes: [UInt8](asked)).hex) does not match the latest transition \(Digest(bytes: previous).hex)")
+                    "previous transition hash \(Digest(bytes: [UInt8](asked)).hex) does not match the latest transition \(Digest(bytes: previous).hex)"
+                )
             }
             let transition = Transition(manifestHash: SHA256.hash(manifestBytes).bytes, previous: previous)
             if let current = s.current {
-                try Self.authorize(update: manifest, current: current, transition: transition.hash, signature: request.signature, signer: signerPublicKey)
+                try Self.authorize(
+                    update: manifest,
+                    current: current,
+                    transition: transition.hash,
+                    signature: request.signature,
+                    signer: signerPublicKey
+                )
             }
             var seed = s.seed
             var shares: API.SeedShareDocument?
@@ -196,25 +227,45 @@ public final class Coordinator: Sendable {
                 state.ca = ca
             }
             return API.SetManifestResponse(
-                version: Self.apiVersion, root_ca: Data(ca.rootPEM.utf8), mesh_ca: Data(ca.meshCAPEM.utf8), seed_shares_doc: shares)
+                version: Self.apiVersion,
+                root_ca: Data(ca.rootPEM.utf8),
+                mesh_ca: Data(ca.meshCAPEM.utf8),
+                seed_shares_doc: shares
+            )
         }
     }
 
     /// Checks that an update is signed by a workload owner of the current manifest and keeps the seed-share owners.
-    static func authorize(update: Manifest, current: Manifest, transition: [UInt8], signature: Data?, signer: [UInt8]?) throws(CoordinatorError) {
+    static func authorize(update: Manifest, current: Manifest, transition: [UInt8], signature: Data?, signer: [UInt8]?)
+        throws(CoordinatorError)
+    {
         if current.workloadOwnerKeyDigests.isEmpty {
-            throw CoordinatorError(.permissionDenied, "setting manifest is disabled: the current manifest lists no WorkloadOwnerKeyDigests")
+            throw CoordinatorError(
+                .permissionDenied,
+                "setting manifest is disabled: the current manifest lists no WorkloadOwnerKeyDigests"
+            )
         }
         guard let signature, let signer else {
-            throw CoordinatorError(.permissionDenied, "manifest updates must be signed by a workload owner key (signature and public_key)")
+            throw CoordinatorError(
+                .permissionDenied,
+                "manifest updates must be signed by a workload owner key (signature and public_key)"
+            )
         }
         let digest = SHA256.hash(signer).hex
         guard current.workloadOwnerKeyDigests.contains(digest) else {
-            throw CoordinatorError(.permissionDenied, "public key \(digest) is not a workload owner of the current manifest")
+            throw CoordinatorError(
+                .permissionDenied,
+                "public key \(digest) is not a workload owner of the current manifest"
+            )
         }
         let message = Array(Digest(bytes: transition).hex.utf8)
-        guard let key = try? PublicKey(spki: signer), key.verifyDER(message: message, signature: [UInt8](signature), hash: .sha256) else {
-            throw CoordinatorError(.permissionDenied, "invalid signature over transition \(Digest(bytes: transition).hex)")
+        guard let key = try? PublicKey(spki: signer),
+            key.verifyDER(message: message, signature: [UInt8](signature), hash: .sha256)
+        else {
+            throw CoordinatorError(
+                .permissionDenied,
+                "invalid signature over transition \(Digest(bytes: transition).hex)"
+            )
         }
         if update.seedshareOwnerPubKeys.sorted() != current.seedshareOwnerPubKeys.sorted() {
             throw CoordinatorError(.permissionDenied, "changing SeedshareOwnerPubKeys is not allowed")
@@ -228,7 +279,9 @@ public final class Coordinator: Sendable {
         let now = ContinuousClock.now
         try nonces.withLock { table throws(CoordinatorError) in
             if table.count >= Self.maxOutstandingNonces { table = table.filter { $0.value > now } }
-            guard table.count < Self.maxOutstandingNonces else { throw CoordinatorError(.unavailable, "too many outstanding nonces") }
+            guard table.count < Self.maxOutstandingNonces else {
+                throw CoordinatorError(.unavailable, "too many outstanding nonces")
+            }
             table[nonce] = now + Self.nonceLifetime
         }
         return nonce
@@ -243,12 +296,18 @@ public final class Coordinator: Sendable {
         }
         let nonce = [UInt8](request.nonce)
         let fresh = nonces.withLock { $0.removeValue(forKey: nonce).map { $0 > ContinuousClock.now } ?? false }
-        guard fresh else { throw CoordinatorError(.permissionDenied, "unknown or expired nonce (get one from /v1/mesh/nonce)") }
+        guard fresh else {
+            throw CoordinatorError(.permissionDenied, "unknown or expired nonce (get one from /v1/mesh/nonce)")
+        }
         let publicKeyDER = [UInt8](request.public_key)
         var policy = ReferenceValuePolicy(snp: manifest.snp, tdx: manifest.tdx)
-        policy.expectedReportData = Digest(bytes: ReportData.publicKeyBinding(publicKey: publicKeyDER, nonce: nonce)).hex
+        policy.expectedReportData =
+            Digest(bytes: ReportData.publicKeyBinding(publicKey: publicKeyDER, nonce: nonce)).hex
         let (verdict, hostData) = EvidenceValidator(anchors: config.anchors, cache: certificateCache).verify(
-            type: request.attestation_type, document: [UInt8](request.raw_attestation_doc), policy: policy)
+            type: request.attestation_type,
+            document: [UInt8](request.raw_attestation_doc),
+            policy: policy
+        )
         guard verdict.accepted else {
             throw CoordinatorError(.permissionDenied, "evidence rejected: " + verdict.failureSummary)
         }
@@ -258,10 +317,15 @@ public final class Coordinator: Sendable {
         }
         let leaf = try ca.issueLeaf(publicKeyInfo: publicKeyDER, sans: entry.sans)
         let secret: [UInt8]
-        do { secret = try seed.workloadSecret(id: entry.workloadSecretID) } catch { throw CoordinatorError(.internal, "\(error)") }
+        do { secret = try seed.workloadSecret(id: entry.workloadSecretID) } catch {
+            throw CoordinatorError(.internal, "\(error)")
+        }
         return API.MeshCertResponse(
-            mesh_ca: Data(ca.meshCAPEM.utf8), cert_chain: Data((leaf + ca.intermediatePEM).utf8), root_ca: Data(ca.rootPEM.utf8),
-            workload_secret: Data(secret))
+            mesh_ca: Data(ca.meshCAPEM.utf8),
+            cert_chain: Data((leaf + ca.intermediatePEM).utf8),
+            root_ca: Data(ca.rootPEM.utf8),
+            workload_secret: Data(secret)
+        )
     }
 
     /// `POST /v1/recover`: restores the seed after a restart without it. The request must be signed by a seed-share
@@ -272,7 +336,8 @@ public final class Coordinator: Sendable {
                 throw CoordinatorError(.failedPrecondition, "coordinator is not in recovery mode")
             }
             guard let latest = try history.latest(), let t = try history.transition(latest.hash),
-                let bytes = try history.get("manifests", hash: t.manifestHash), let manifest = try? Manifest(json: bytes)
+                let bytes = try history.get("manifests", hash: t.manifestHash),
+                let manifest = try? Manifest(json: bytes)
             else { throw CoordinatorError(.internal, "history has no readable latest manifest") }
             let key: PublicKey
             let pkcs1: String
@@ -298,5 +363,7 @@ public final class Coordinator: Sendable {
     }
 
     /// Entries in the history store (tests compare it around refused requests).
-    public func historyEntryCount() throws(CoordinatorError) -> Int { try store.withLock { history throws(CoordinatorError) in try history.entryCount() } }
+    public func historyEntryCount() throws(CoordinatorError) -> Int {
+        try store.withLock { history throws(CoordinatorError) in try history.entryCount() }
+    }
 }

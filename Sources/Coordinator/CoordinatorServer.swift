@@ -1,5 +1,5 @@
-public import HTTP
 import Foundation
+public import HTTP
 
 /// The Coordinator's HTTP API (port 1314 by default) and probes on one listener.
 ///
@@ -54,7 +54,8 @@ public struct CoordinatorAPIHandler: Sendable {
         case ("GET", "/probe/readiness"):
             let status = c.status
             return .text(status == .ready ? 200 : 503, status.rawValue)
-        case (_, "/capabilities"), (_, "/attest"), (_, "/v1/attest"), (_, "/v1/manifest"), (_, "/v1/mesh/nonce"), (_, "/v1/mesh/cert"),
+        case (_, "/capabilities"), (_, "/attest"), (_, "/v1/attest"), (_, "/v1/manifest"), (_, "/v1/mesh/nonce"),
+            (_, "/v1/mesh/cert"),
             (_, "/v1/recover"), (_, "/probe/startup"), (_, "/probe/liveness"), (_, "/probe/readiness"):
             return .text(405, "method \(request.method) not allowed on \(request.path)")
         default:

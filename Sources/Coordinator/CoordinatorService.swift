@@ -1,7 +1,7 @@
 public import Attestation
-public import HTTP
 import Crypto
 import Foundation
+public import HTTP
 
 /// A Coordinator bound to a listener and serving its HTTP API: what `coordinator serve` runs in the foreground and
 /// the pipeline's embedded `coordinator` stage runs in the background for the duration of a run.
@@ -51,12 +51,17 @@ public final class CoordinatorService: Sendable {
         } catch { throw CoordinatorError(.internal, "simulated TEE in \(teeDir): \(error)") }
         let hostData = options.initdata.map { SHA256.hash($0).bytes } ?? [UInt8](repeating: 0, count: 32)
         let config = CoordinatorConfig(
-            stateDirectory: options.stateDirectory, issuer: SimulatedSNPIssuer(tee: tee, hostData: hostData), anchors: anchors,
-            persistSeed: options.persistSeed)
+            stateDirectory: options.stateDirectory,
+            issuer: SimulatedSNPIssuer(tee: tee, hostData: hostData),
+            anchors: anchors,
+            persistSeed: options.persistSeed
+        )
         coordinator = try Coordinator(config: config)
         var serverOptions = HTTPServerOptions()
         if let tls = options.tls {
-            do { serverOptions.tls = try TLSServerContext(certificateChainFile: tls.certificateChain, keyFile: tls.key) } catch {
+            do {
+                serverOptions.tls = try TLSServerContext(certificateChainFile: tls.certificateChain, keyFile: tls.key)
+            } catch {
                 throw CoordinatorError(.invalidArgument, error.message)
             }
         }

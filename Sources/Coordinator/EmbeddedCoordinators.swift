@@ -11,14 +11,20 @@ public enum EmbeddedCoordinators {
     /// The endpoint and simulated-root file of the Coordinator for `stateDirectory`, starting it if needed with
     /// HOST_DATA = sha256(`initdata`). A running instance with another initdata is restarted.
     public static func start(
-        stateDirectory: String, initdata: [UInt8], product: SNPReport.Product = .milan
+        stateDirectory: String,
+        initdata: [UInt8],
+        product: SNPReport.Product = .milan
     ) throws(CoordinatorError) -> (endpoint: Endpoint, simulatedRoot: String) {
         try running.withLock { table throws(CoordinatorError) in
             if let service = table[stateDirectory], service.initdata == initdata {
                 return (service.endpoint, service.simulatedRootFile ?? "")
             }
             table[stateDirectory]?.shutdown()
-            var options = CoordinatorService.Options(listen: Endpoint(host: "127.0.0.1", port: 0), stateDirectory: stateDirectory, initdata: initdata)
+            var options = CoordinatorService.Options(
+                listen: Endpoint(host: "127.0.0.1", port: 0),
+                stateDirectory: stateDirectory,
+                initdata: initdata
+            )
             options.product = product
             let service = try CoordinatorService(simulated: options)
             table[stateDirectory] = service
@@ -47,8 +53,10 @@ public enum EmbeddedCoordinators {
         guard found.count == 1 else {
             throw CoordinatorError(
                 .invalidArgument,
-                found.isEmpty ? "no Coordinator resource (pod-role coordinator) in \(paths.joined(separator: ", "))"
-                    : "\(found.count) Coordinator resources found; the embedded Coordinator needs exactly one")
+                found.isEmpty
+                    ? "no Coordinator resource (pod-role coordinator) in \(paths.joined(separator: ", "))"
+                    : "\(found.count) Coordinator resources found; the embedded Coordinator needs exactly one"
+            )
         }
         return found[0]
     }

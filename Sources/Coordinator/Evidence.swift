@@ -74,7 +74,9 @@ public final class CertificateCache: Sendable {
     func pool(key: Digest, make: @escaping () throws -> [[UInt8]]) throws -> ResourcePool<Entry> {
         if let pool = entries.withLock({ $0[key] }) { return pool }
         let ders = try make()
-        let pool = try ResourcePool(count: 4) { () throws -> sending Entry in Entry(certificates: try ders.map { try Certificate(der: $0) }) }
+        let pool = try ResourcePool(count: 4) { () throws -> sending Entry in
+            Entry(certificates: try ders.map { try Certificate(der: $0) })
+        }
         entries.withLock { table in
             if table.count >= Self.capacity, let victim = table.keys.first { table.removeValue(forKey: victim) }
             table[key] = pool
@@ -109,7 +111,11 @@ public struct EvidenceValidator: Sendable {
             }
             let report = attestation.report
             guard let leafDER = attestation.vcek ?? attestation.vlek else {
-                verdict.add("evidence carries a VCEK/VLEK", false, "no endorsement key certificate (the AMD KDS is not reachable offline)")
+                verdict.add(
+                    "evidence carries a VCEK/VLEK",
+                    false,
+                    "no endorsement key certificate (the AMD KDS is not reachable offline)"
+                )
                 return (verdict, report.hostData)
             }
             let anchors = self.anchors
@@ -119,7 +125,10 @@ public struct EvidenceValidator: Sendable {
                 switch anchors {
                 case .hardware:
                     guard let pinned = AMDRoots.chain(report.product, vlek: vlek) else {
-                        throw CoordinatorError(.internal, "built-in AMD chain for \(report.product.rawValue) does not match its pin")
+                        throw CoordinatorError(
+                            .internal,
+                            "built-in AMD chain for \(report.product.rawValue) does not match its pin"
+                        )
                     }
                     return [leafDER] + pinned.map(\.der)
                 case .simulated(let ders):
@@ -138,10 +147,14 @@ public struct EvidenceValidator: Sendable {
             }
             do {
                 if let cache {
-                    let hasher = SHA256.hash(leafDER + Array("\(report.product.rawValue)|\(vlek)|\(anchors.digest)".utf8))
+                    let hasher = SHA256.hash(
+                        leafDER + Array("\(report.product.rawValue)|\(vlek)|\(anchors.digest)".utf8)
+                    )
                     verdict.checks += try cache.pool(key: hasher, make: certificates).with(check).checks
                 } else {
-                    var parsed = CertificateCache.Entry(certificates: try certificates().map { try Certificate(der: $0) })
+                    var parsed = CertificateCache.Entry(
+                        certificates: try certificates().map { try Certificate(der: $0) }
+                    )
                     verdict.checks += check(&parsed).checks
                 }
             } catch {
@@ -174,7 +187,13 @@ public struct EvidenceValidator: Sendable {
 public enum ReportData {
     /// `/attest`: sha256(nonce ‖ transitionDigest ‖ sha256(root_ca) ‖ sha256(mesh_ca)) zero-padded to 64 bytes, where
     /// transitionDigest = sha256(latest transition hash ‖ its signature).
-    public static func attest(nonce: [UInt8], latestHash: [UInt8], latestSignature: [UInt8], rootCA: [UInt8], meshCA: [UInt8]) -> [UInt8] {
+    public static func attest(
+        nonce: [UInt8],
+        latestHash: [UInt8],
+        latestSignature: [UInt8],
+        rootCA: [UInt8],
+        meshCA: [UInt8]
+    ) -> [UInt8] {
         let transitionDigest = SHA256.hash(latestHash + latestSignature).bytes
         let digest = SHA256.hash(nonce + transitionDigest + SHA256.hash(rootCA).bytes + SHA256.hash(meshCA).bytes).bytes
         return digest + [UInt8](repeating: 0, count: 32)

@@ -37,7 +37,8 @@ public final class HistoryStore {
             try db.execute(
                 """
                 CREATE TABLE IF NOT EXISTS store (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-                """)
+                """
+            )
         } catch {
             throw CoordinatorError(.internal, "history store \(path): \(error)")
         }
@@ -61,7 +62,12 @@ public final class HistoryStore {
     @discardableResult
     public func put(_ kind: String, _ value: [UInt8]) throws(CoordinatorError) -> [UInt8] {
         let hash = SHA256.hash(value)
-        try wrap("write \(kind)") { try db.run("INSERT OR IGNORE INTO store (key, value) VALUES (?, ?)", [.text("\(kind)/\(hash.hex)"), .blob(value)]) }
+        try wrap("write \(kind)") {
+            try db.run(
+                "INSERT OR IGNORE INTO store (key, value) VALUES (?, ?)",
+                [.text("\(kind)/\(hash.hex)"), .blob(value)]
+            )
+        }
         return hash.bytes
     }
 
@@ -69,7 +75,9 @@ public final class HistoryStore {
     public func get(_ kind: String, hash: [UInt8]) throws(CoordinatorError) -> [UInt8]? {
         let hex = Digest(bytes: hash).hex
         guard let value = try get("\(kind)/\(hex)") else { return nil }
-        guard SHA256.hash(value).hex == hex else { throw CoordinatorError(.internal, "history store: \(kind)/\(hex) is corrupt") }
+        guard SHA256.hash(value).hex == hex else {
+            throw CoordinatorError(.internal, "history store: \(kind)/\(hex) is corrupt")
+        }
         return value
     }
 
@@ -97,11 +105,16 @@ public final class HistoryStore {
         try wrap("update latest") {
             try db.transaction {
                 var current: [UInt8]?
-                try db.query("SELECT value FROM store WHERE key = 'transitions/latest'") { current = $0.blob(0).map { Array($0.prefix(32)) } }
+                try db.query("SELECT value FROM store WHERE key = 'transitions/latest'") {
+                    current = $0.blob(0).map { Array($0.prefix(32)) }
+                }
                 guard current == expected else {
                     throw CoordinatorError(.failedPrecondition, "latest transition changed concurrently")
                 }
-                try db.run("INSERT OR REPLACE INTO store (key, value) VALUES ('transitions/latest', ?)", [.blob(new + signature)])
+                try db.run(
+                    "INSERT OR REPLACE INTO store (key, value) VALUES ('transitions/latest', ?)",
+                    [.blob(new + signature)]
+                )
             }
         }
     }
@@ -111,7 +124,12 @@ public final class HistoryStore {
 
     /// Stores a plain record.
     public func setRecord(_ key: String, _ value: [UInt8]) throws(CoordinatorError) {
-        try wrap("write \(key)") { try db.run("INSERT OR REPLACE INTO store (key, value) VALUES (?, ?)", [.text("records/\(key)"), .blob(value)]) }
+        try wrap("write \(key)") {
+            try db.run(
+                "INSERT OR REPLACE INTO store (key, value) VALUES (?, ?)",
+                [.text("records/\(key)"), .blob(value)]
+            )
+        }
     }
 
     /// The chain of transitions from the root to `hash`, oldest first.
@@ -120,7 +138,9 @@ public final class HistoryStore {
         var current = hash
         var seen = Set<[UInt8]>()
         while current != Transition.root {
-            guard seen.insert(current).inserted else { throw CoordinatorError(.internal, "history store: transition cycle") }
+            guard seen.insert(current).inserted else {
+                throw CoordinatorError(.internal, "history store: transition cycle")
+            }
             guard let t = try transition(current) else {
                 throw CoordinatorError(.internal, "history store: missing transition \(Digest(bytes: current).hex)")
             }

@@ -25,7 +25,9 @@ public struct RecoverOperation: Sendable {
     public func run() throws(CoordinatorError) {
         let manifest = try SetOperation.validated(try Files.read(manifestPath), path: manifestPath)
         let doc: API.SeedShareDocument
-        do { doc = try SeedShares.parseFile(try Files.read(sharesPath)) } catch let e as CoordinatorError { throw e } catch {
+        do { doc = try SeedShares.parseFile(try Files.read(sharesPath)) } catch let e as CoordinatorError {
+            throw e
+        } catch {
             throw CoordinatorError(.invalidArgument, "\(sharesPath): \(error)")
         }
         let key: PrivateKey
@@ -35,7 +37,9 @@ public struct RecoverOperation: Sendable {
             key = try PrivateKey(pem: try Files.read(keyPath))
             pkcs1 = Digest(bytes: try key.publicKeyTypeSpecific()).hex
             pkix = try key.publicKeyPKIX()
-        } catch let e as CoordinatorError { throw e } catch { throw CoordinatorError(.invalidArgument, "\(keyPath): \(error)") }
+        } catch let e as CoordinatorError { throw e } catch {
+            throw CoordinatorError(.invalidArgument, "\(keyPath): \(error)")
+        }
         guard let share = doc.seed_shares.first(where: { $0.public_key == pkcs1 }) else {
             throw CoordinatorError(.invalidArgument, "\(sharesPath) holds no share for the key in \(keyPath)")
         }
@@ -49,6 +53,8 @@ public struct RecoverOperation: Sendable {
         do { signature = try key.signDER(message: SHA256.hash(seed + salt).bytes, hash: .sha256) } catch {
             throw CoordinatorError(.internal, "sign recovery request: \(error)")
         }
-        try client.recover(API.RecoverRequest(seed: Data(seed), salt: Data(salt), public_key: Data(pkix), signature: Data(signature)))
+        try client.recover(
+            API.RecoverRequest(seed: Data(seed), salt: Data(salt), public_key: Data(pkix), signature: Data(signature))
+        )
     }
 }

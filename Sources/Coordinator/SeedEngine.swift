@@ -26,7 +26,10 @@ public struct SeedEngine: Sendable {
     /// The engine for a known seed and salt.
     public init(seed: [UInt8], salt: [UInt8]) throws(CoordinatorError) {
         guard seed.count == Self.seedSize, salt.count == Self.saltSize else {
-            throw CoordinatorError(.invalidArgument, "seed must be \(Self.seedSize) bytes and salt \(Self.saltSize) bytes")
+            throw CoordinatorError(
+                .invalidArgument,
+                "seed must be \(Self.seedSize) bytes and salt \(Self.saltSize) bytes"
+            )
         }
         self.seed = seed
         self.salt = salt

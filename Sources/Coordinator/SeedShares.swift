@@ -10,9 +10,13 @@ public enum SeedShares {
     public static func encrypt(seed: SeedEngine, for owners: [String]) throws -> API.SeedShareDocument {
         var shares: [API.SeedShare] = []
         for hex in owners.sorted() {
-            guard let der = Digest(hex: hex)?.bytes else { throw CoordinatorError(.invalidArgument, "SeedshareOwnerPubKey \(hex) is not hex") }
+            guard let der = Digest(hex: hex)?.bytes else {
+                throw CoordinatorError(.invalidArgument, "SeedshareOwnerPubKey \(hex) is not hex")
+            }
             let key = try PublicKey(rsaPKCS1: der)
-            shares.append(API.SeedShare(public_key: hex, encrypted_seed: Data(try key.encryptOAEP(seed.seed, label: label))))
+            shares.append(
+                API.SeedShare(public_key: hex, encrypted_seed: Data(try key.encryptOAEP(seed.seed, label: label)))
+            )
         }
         return API.SeedShareDocument(seed_shares: shares, salt: Data(seed.salt))
     }
@@ -42,8 +46,11 @@ public enum SeedShares {
         }
         let file = try JSONDecoder().decode(File.self, from: Data(bytes))
         return API.SeedShareDocument(
-            seed_shares: (file.SeedShares ?? []).map { API.SeedShare(public_key: $0.PublicKey, encrypted_seed: $0.EncryptedSeed) },
-            salt: file.salt)
+            seed_shares: (file.SeedShares ?? []).map {
+                API.SeedShare(public_key: $0.PublicKey, encrypted_seed: $0.EncryptedSeed)
+            },
+            salt: file.salt
+        )
     }
 }
 
@@ -70,7 +77,11 @@ enum SeedFile {
     static func write(_ seed: SeedEngine, to state: String) throws(CoordinatorError) {
         let dir = state + "/secrets"
         do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: dir,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
         } catch {
             throw CoordinatorError(.internal, "cannot create \(dir): \(error)")
         }

@@ -1,7 +1,7 @@
 public import Contrast
 import Crypto
-import Foundation
 import Engine
+import Foundation
 import Kube
 
 /// `contrast-pipe set`: validate the manifest, check the resources' initdata against it, attest the Coordinator,
@@ -43,10 +43,15 @@ public struct SetOperation: Sendable {
         let hashes = Set(docs.keys)
         if hashes.count != manifest.policies.count {
             throw CoordinatorError(
-                .invalidArgument, "policy count mismatch: the resources carry \(hashes.count) initdata annotations, the manifest lists \(manifest.policies.count) policies")
+                .invalidArgument,
+                "policy count mismatch: the resources carry \(hashes.count) initdata annotations, the manifest lists \(manifest.policies.count) policies"
+            )
         }
         for hash in hashes.sorted() where manifest.policies[hash] == nil {
-            throw CoordinatorError(.invalidArgument, "policy \(hash) (from \(docs[hash]!.source)) not found in manifest")
+            throw CoordinatorError(
+                .invalidArgument,
+                "policy \(hash) (from \(docs[hash]!.source)) not found in manifest"
+            )
         }
         let attested = try client.attest(expecting: manifest)
         if skipIfCurrent, attested.manifests.last == manifestBytes {
@@ -54,17 +59,24 @@ public struct SetOperation: Sendable {
             return .unchanged
         }
         var request = API.SetManifestRequest(
-            manifest: Data(manifestBytes), policies: hashes.sorted().map { Data(docs[$0]!.toml) },
-            previous_transition_hash: Data(attested.latestTransition ?? Transition.root))
+            manifest: Data(manifestBytes),
+            policies: hashes.sorted().map { Data(docs[$0]!.toml) },
+            previous_transition_hash: Data(attested.latestTransition ?? Transition.root)
+        )
         if let latest = attested.latestTransition {
             let keyPath = workspace + "/workload-owner.pem"
             guard FileManager.default.fileExists(atPath: keyPath) else {
-                throw CoordinatorError(.invalidArgument, "updating the manifest needs the workload owner key \(keyPath)")
+                throw CoordinatorError(
+                    .invalidArgument,
+                    "updating the manifest needs the workload owner key \(keyPath)"
+                )
             }
             let transition = Transition(manifestHash: SHA256.hash(manifestBytes).bytes, previous: latest).hash
             do {
                 let key = try PrivateKey(pem: try Files.read(keyPath))
-                request.signature = Data(try key.signDER(message: Array(Digest(bytes: transition).hex.utf8), hash: .sha256))
+                request.signature = Data(
+                    try key.signDER(message: Array(Digest(bytes: transition).hex.utf8), hash: .sha256)
+                )
                 request.public_key = Data(try key.publicKeyPKIX())
             } catch { throw CoordinatorError(.invalidArgument, "workload owner key \(keyPath): \(error)") }
         }
@@ -85,16 +97,22 @@ public struct SetOperation: Sendable {
     /// clients and the Coordinator use this one check; `path` names the manifest in messages.
     public static func validated(_ bytes: [UInt8], path: String) throws(CoordinatorError) -> Manifest {
         let manifest: Manifest
-        do { manifest = try Manifest(json: bytes) } catch { throw CoordinatorError(.invalidArgument, "\(path): \(error)") }
+        do { manifest = try Manifest(json: bytes) } catch {
+            throw CoordinatorError(.invalidArgument, "\(path): \(error)")
+        }
         let verdict = manifest.validate()
         if !verdict.errors.isEmpty {
-            throw CoordinatorError(.invalidArgument, "\(path): invalid manifest:\n  " + verdict.errors.joined(separator: "\n  "))
+            throw CoordinatorError(
+                .invalidArgument,
+                "\(path): invalid manifest:\n  " + verdict.errors.joined(separator: "\n  ")
+            )
         }
         if !verdict.expectedMissing.isEmpty {
             throw CoordinatorError(
                 .invalidArgument,
                 "\(path): expected-missing reference values:\n  " + verdict.expectedMissing.joined(separator: "\n  ")
-                    + "\nfill them in (pipeline generate: minimum-tcb / minimum-tcb-file, mr-seam) and generate again")
+                    + "\nfill them in (pipeline generate: minimum-tcb / minimum-tcb-file, mr-seam) and generate again"
+            )
         }
         return manifest
     }
@@ -125,7 +143,13 @@ public struct SetOperation: Sendable {
                 guard value != nil || !role.isEmpty else { continue }
                 let source = "\(file): \(resource.displayName)"
                 do {
-                    out.append(AnnotatedResource(source: source, role: role, initdata: try value.map { try Initdata.decode(annotation: $0) }))
+                    out.append(
+                        AnnotatedResource(
+                            source: source,
+                            role: role,
+                            initdata: try value.map { try Initdata.decode(annotation: $0) }
+                        )
+                    )
                 } catch {
                     throw CoordinatorError(.invalidArgument, "\(source): unreadable initdata annotation: \(error)")
                 }
@@ -135,7 +159,9 @@ public struct SetOperation: Sendable {
     }
 
     /// The initdata documents annotated in the resources, by policy hash.
-    public static func initdataDocuments(_ paths: [String]) throws(CoordinatorError) -> [String: (toml: [UInt8], source: String)] {
+    public static func initdataDocuments(_ paths: [String]) throws(CoordinatorError) -> [String: (
+        toml: [UInt8], source: String
+    )] {
         var out: [String: (toml: [UInt8], source: String)] = [:]
         for r in try annotatedResources(paths) {
             if let initdata = r.initdata { out[initdata.digest] = (initdata.toml, r.source) }
@@ -149,7 +175,9 @@ public struct SetOperation: Sendable {
 public enum Files {
     /// Reads a whole file.
     public static func read(_ path: String) throws(CoordinatorError) -> [UInt8] {
-        do { return try FileSystem.read(path) } catch { throw CoordinatorError(.invalidArgument, "cannot read \(path)") }
+        do { return try FileSystem.read(path) } catch {
+            throw CoordinatorError(.invalidArgument, "cannot read \(path)")
+        }
     }
 
     /// Writes atomically with `mode` (secrets: 0o600).

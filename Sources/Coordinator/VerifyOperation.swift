@@ -24,7 +24,9 @@ public struct VerifyOperation: Sendable {
         var files: [(String, [UInt8])] = [("coordinator-root-ca.pem", state.rootCA), ("mesh-ca.pem", state.meshCA)]
         for (i, m) in state.manifests.enumerated() { files.append(("manifest.\(i).json", m)) }
         for doc in state.policies { files.append(("initdata.\(SHA256.hash(doc).hex).toml", doc)) }
-        if let latest = state.latestTransition { files.append(("latest-transition", Array(Digest(bytes: latest).hex.utf8))) }
+        if let latest = state.latestTransition {
+            files.append(("latest-transition", Array(Digest(bytes: latest).hex.utf8)))
+        }
         return files
     }
 
@@ -41,7 +43,9 @@ public struct VerifyOperation: Sendable {
         try? fm.removeItem(atPath: temp)
         for (name, bytes) in Self.files(state) { try Files.write(bytes, to: "\(temp)/\(name)") }
         let old = workspace + "/.verify.old-\(getpid())"
-        if fm.fileExists(atPath: target) { guard rename(target, old) == 0 else { throw CoordinatorError(.internal, "cannot replace \(target)") } }
+        if fm.fileExists(atPath: target) {
+            guard rename(target, old) == 0 else { throw CoordinatorError(.internal, "cannot replace \(target)") }
+        }
         guard rename(temp, target) == 0 else { throw CoordinatorError(.internal, "cannot write \(target)") }
         try? fm.removeItem(atPath: old)
         guard state.manifests.last == manifestBytes else {

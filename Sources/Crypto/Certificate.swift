@@ -93,7 +93,9 @@ public final class Certificate {
         guard let obj = OBJ_txt2obj(oid, 1) else { return nil }
         defer { ASN1_OBJECT_free(obj) }
         let index = X509_get_ext_by_OBJ(x509, obj, -1)
-        guard index >= 0, let ext = X509_get_ext(x509, index), let data = X509_EXTENSION_get_data(ext) else { return nil }
+        guard index >= 0, let ext = X509_get_ext(x509, index), let data = X509_EXTENSION_get_data(ext) else {
+            return nil
+        }
         let length = Int(ASN1_STRING_length(data))
         guard let bytes = ASN1_STRING_get0_data(data) else { return [] }
         return Array(UnsafeBufferPointer(start: bytes, count: length))
@@ -109,7 +111,9 @@ enum ECDSAVerifier {
         defer { ERR_clear_error() }
         guard let sig = ECDSA_SIG_new() else { return false }
         defer { ECDSA_SIG_free(sig) }
-        guard let bnR = BN_bin2bn(r, Int32(r.count), nil), let bnS = BN_bin2bn(s, Int32(s.count), nil) else { return false }
+        guard let bnR = BN_bin2bn(r, Int32(r.count), nil), let bnS = BN_bin2bn(s, Int32(s.count), nil) else {
+            return false
+        }
         guard ECDSA_SIG_set0(sig, bnR, bnS) == 1 else {
             BN_free(bnR)
             BN_free(bnS)

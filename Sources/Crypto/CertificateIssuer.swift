@@ -106,12 +106,21 @@ public enum CertificateIssuer {
         var extensions: [(Int32, String)] = [(NID_subject_key_identifier, "hash")]
         if issuer != nil { extensions.append((NID_authority_key_identifier, "keyid:always")) }
         if t.isCA {
-            extensions += [(NID_basic_constraints, "critical,CA:TRUE"), (NID_key_usage, "critical,keyCertSign,cRLSign")]
+            extensions += [
+                (NID_basic_constraints, "critical,CA:TRUE"), (NID_key_usage, "critical,keyCertSign,cRLSign"),
+            ]
         } else {
-            extensions += [(NID_basic_constraints, "critical,CA:FALSE"), (NID_key_usage, "critical,digitalSignature,keyEncipherment")]
-            if !t.extendedKeyUsage.isEmpty { extensions.append((NID_ext_key_usage, t.extendedKeyUsage.joined(separator: ","))) }
+            extensions += [
+                (NID_basic_constraints, "critical,CA:FALSE"),
+                (NID_key_usage, "critical,digitalSignature,keyEncipherment"),
+            ]
+            if !t.extendedKeyUsage.isEmpty {
+                extensions.append((NID_ext_key_usage, t.extendedKeyUsage.joined(separator: ",")))
+            }
         }
-        if !t.subjectAltNames.isEmpty { extensions.append((NID_subject_alt_name, t.subjectAltNames.joined(separator: ","))) }
+        if !t.subjectAltNames.isEmpty {
+            extensions.append((NID_subject_alt_name, t.subjectAltNames.joined(separator: ",")))
+        }
         for (nid, value) in extensions {
             guard let ext = X509V3_EXT_conf_nid(nil, &ctx, nid, value) else {
                 throw CryptoError("extension \(String(cString: OBJ_nid2sn(nid))) = \(value)")
@@ -120,13 +129,17 @@ public enum CertificateIssuer {
             X509_EXTENSION_free(ext)
         }
         for (oid, value) in t.rawExtensions {
-            guard let obj = OBJ_txt2obj(oid, 1), let data = ASN1_OCTET_STRING_new() else { throw CryptoError("extension \(oid)") }
+            guard let obj = OBJ_txt2obj(oid, 1), let data = ASN1_OCTET_STRING_new() else {
+                throw CryptoError("extension \(oid)")
+            }
             defer {
                 ASN1_OBJECT_free(obj)
                 ASN1_OCTET_STRING_free(data)
             }
             ASN1_OCTET_STRING_set(data, value, Int32(value.count))
-            guard let ext = X509_EXTENSION_create_by_OBJ(nil, obj, 0, data) else { throw CryptoError("extension \(oid)") }
+            guard let ext = X509_EXTENSION_create_by_OBJ(nil, obj, 0, data) else {
+                throw CryptoError("extension \(oid)")
+            }
             X509_add_ext(x, ext, -1)
             X509_EXTENSION_free(ext)
         }

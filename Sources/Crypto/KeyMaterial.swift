@@ -28,9 +28,13 @@ extension PrivateKey {
         defer { EVP_MD_CTX_free(ctx) }
         guard EVP_DigestSignInit(ctx, nil, hash.evpMD, nil, pkey) == 1 else { throw CryptoError("EVP_DigestSignInit") }
         var length = 0
-        guard EVP_DigestSign(ctx, nil, &length, message, message.count) == 1 else { throw CryptoError("EVP_DigestSign") }
+        guard EVP_DigestSign(ctx, nil, &length, message, message.count) == 1 else {
+            throw CryptoError("EVP_DigestSign")
+        }
         var der = [UInt8](repeating: 0, count: length)
-        guard EVP_DigestSign(ctx, &der, &length, message, message.count) == 1 else { throw CryptoError("EVP_DigestSign") }
+        guard EVP_DigestSign(ctx, &der, &length, message, message.count) == 1 else {
+            throw CryptoError("EVP_DigestSign")
+        }
         return Array(der.prefix(length))
     }
 

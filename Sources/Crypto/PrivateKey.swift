@@ -102,15 +102,21 @@ extension PrivateKey: Sendable {}
 
 extension PrivateKey {
     /// Signs `message` with ECDSA over the given hash; returns big-endian r and s padded to `size` bytes.
-    public func signECDSA(message: [UInt8], hash: HashAlgorithm, size: Int) throws(CryptoError) -> (r: [UInt8], s: [UInt8]) {
+    public func signECDSA(message: [UInt8], hash: HashAlgorithm, size: Int) throws(CryptoError) -> (
+        r: [UInt8], s: [UInt8]
+    ) {
         guard let ctx = EVP_MD_CTX_new() else { throw CryptoError("EVP_MD_CTX_new") }
         defer { EVP_MD_CTX_free(ctx) }
         let md = hash.evpMD
         guard EVP_DigestSignInit(ctx, nil, md, nil, pkey) == 1 else { throw CryptoError("EVP_DigestSignInit") }
         var length = 0
-        guard EVP_DigestSign(ctx, nil, &length, message, message.count) == 1 else { throw CryptoError("EVP_DigestSign") }
+        guard EVP_DigestSign(ctx, nil, &length, message, message.count) == 1 else {
+            throw CryptoError("EVP_DigestSign")
+        }
         var der = [UInt8](repeating: 0, count: length)
-        guard EVP_DigestSign(ctx, &der, &length, message, message.count) == 1 else { throw CryptoError("EVP_DigestSign") }
+        guard EVP_DigestSign(ctx, &der, &length, message, message.count) == 1 else {
+            throw CryptoError("EVP_DigestSign")
+        }
         let sig: OpaquePointer? = der.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> OpaquePointer? in
             var p: UnsafePointer<UInt8>? = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
             return d2i_ECDSA_SIG(nil, &p, length)

@@ -24,10 +24,14 @@ public final class ResourcePool<Value>: Sendable {
         let start = next.wrappingAdd(1, ordering: .relaxed).oldValue
         for i in 0..<slots.count {
             let slot = slots[(start + i) % slots.count]
-            if let result = try slot.mutex.withLockIfAvailable({ (value: inout sending Value) throws(E) -> sending R in try body(&value) }) {
+            if let result = try slot.mutex.withLockIfAvailable({ (value: inout sending Value) throws(E) -> sending R in
+                try body(&value)
+            }) {
                 return result
             }
         }
-        return try slots[start % slots.count].mutex.withLock { (value: inout sending Value) throws(E) -> sending R in try body(&value) }
+        return try slots[start % slots.count].mutex.withLock { (value: inout sending Value) throws(E) -> sending R in
+            try body(&value)
+        }
     }
 }

@@ -26,7 +26,10 @@ public final class TLSServerContext: Sendable {
         else {
             let reason = CryptoError.drain().joined(separator: "; ")
             SSL_CTX_free(ctx)
-            throw TLSError("cannot load the TLS certificate \(certificateChainFile) and key \(keyFile): \(reason)", transient: false)
+            throw TLSError(
+                "cannot load the TLS certificate \(certificateChainFile) and key \(keyFile): \(reason)",
+                transient: false
+            )
         }
         context = Mutex(Context(ctx))
     }

@@ -1,5 +1,6 @@
 public import Crypto
 import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -30,7 +31,8 @@ public enum FileSystem {
             size: Int64(st.st_size),
             mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
             ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
-            inode: Int64(bitPattern: UInt64(st.st_ino)))
+            inode: Int64(bitPattern: UInt64(st.st_ino))
+        )
     }
 
     /// Permission bits of a file (0o644 when unknown).

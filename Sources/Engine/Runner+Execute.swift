@@ -53,7 +53,14 @@ extension Runner {
                         report.outcomes[d] = .skipped
                         report.reasons[d] = "upstream \(name) failed"
                         reporter.report(
-                            .finished(stage: d, outcome: .skipped, reason: "upstream \(name) failed", milliseconds: 0, log: nil))
+                            .finished(
+                                stage: d,
+                                outcome: .skipped,
+                                reason: "upstream \(name) failed",
+                                milliseconds: 0,
+                                log: nil
+                            )
+                        )
                         work.append(contentsOf: graph.dependents[d] ?? [])
                     }
                     continue
@@ -68,15 +75,23 @@ extension Runner {
             report.outcomes[name] = .skipped
             report.reasons[name] = "not started: the run stopped after a failure"
             reporter.report(
-                .finished(stage: name, outcome: .skipped, reason: report.reasons[name] ?? "", milliseconds: 0, log: nil))
+                .finished(stage: name, outcome: .skipped, reason: report.reasons[name] ?? "", milliseconds: 0, log: nil)
+            )
         }
         for (name, outcome) in report.outcomes where outcome == .skipped {
             try? store.recordStage(
-                runID: runID, stage: name,
+                runID: runID,
+                stage: name,
                 history: StageHistory(
-                    runID: runID, outcome: "skipped", reason: report.reasons[name] ?? "", actionKey: nil,
-                    durationMilliseconds: 0, exitStatus: nil),
-                logDigest: nil)
+                    runID: runID,
+                    outcome: "skipped",
+                    reason: report.reasons[name] ?? "",
+                    actionKey: nil,
+                    durationMilliseconds: 0,
+                    exitStatus: nil
+                ),
+                logDigest: nil
+            )
         }
         try store.putFileStats(files.freshRecords)
         try recordFingerprint(report: report, finished: finished, selected: selected)
@@ -86,9 +101,15 @@ extension Runner {
         try store.finishRun(
             runID,
             summary: RunSummary(
-                id: runID, ran: report.count(.ran), cached: report.count(.cached), restored: report.count(.restored),
-                failed: report.count(.failed), skipped: report.count(.skipped),
-                status: report.succeeded ? "ok" : "failed"))
+                id: runID,
+                ran: report.count(.ran),
+                cached: report.count(.cached),
+                restored: report.count(.restored),
+                failed: report.count(.failed),
+                skipped: report.count(.skipped),
+                status: report.succeeded ? "ok" : "failed"
+            )
+        )
         // A run that wrote a lot checkpoints its own WAL now, instead of leaving the work to the next small run.
         try? store.checkpointIfLarge()
         return report
@@ -116,8 +137,13 @@ extension Runner {
         try store.setFingerprint(
             key,
             NoOpFingerprint(
-                pipelineDigest: pipeline.sourceDigest, tool: options.toolVersion, pipelineName: pipeline.name,
-                stages: selected, files: stats))
+                pipelineDigest: pipeline.sourceDigest,
+                tool: options.toolVersion,
+                pipelineName: pipeline.name,
+                stages: selected,
+                files: stats
+            )
+        )
     }
 
     /// Reports and records a failed stage.
@@ -132,11 +158,18 @@ extension Runner {
     ) -> (Finished, String) {
         reporter.report(.finished(stage: stage, outcome: .failed, reason: reason, milliseconds: ms, log: log))
         try? store.recordStage(
-            runID: runID, stage: stage,
+            runID: runID,
+            stage: stage,
             history: StageHistory(
-                runID: runID, outcome: "failed", reason: reason, actionKey: key, durationMilliseconds: ms,
-                exitStatus: status),
-            logDigest: nil)
+                runID: runID,
+                outcome: "failed",
+                reason: reason,
+                actionKey: key,
+                durationMilliseconds: ms,
+                exitStatus: status
+            ),
+            logDigest: nil
+        )
         return (Finished(outcome: .failed, outputs: [], digest: ""), reason)
     }
 
@@ -162,11 +195,15 @@ extension Runner {
                 return fail("internal: up-to-date without a record", key: nil, log: nil, status: nil)
             }
             updateState(ps.name, key: key, fields: fields)
-            reporter.report(.finished(stage: ps.name, outcome: .cached, reason: decision.reason, milliseconds: 0, log: nil))
+            reporter.report(
+                .finished(stage: ps.name, outcome: .cached, reason: decision.reason, milliseconds: 0, log: nil)
+            )
             return (
                 Finished(
-                    outcome: .cached, outputs: record.outputs,
-                    digest: OutputsDigest.of(record.outputs, sideEffectKey: effectKey(decision))),
+                    outcome: .cached,
+                    outputs: record.outputs,
+                    digest: OutputsDigest.of(record.outputs, sideEffectKey: effectKey(decision))
+                ),
                 decision.reason
             )
         case .restore:
@@ -183,21 +220,39 @@ extension Runner {
                 }
             } catch {
                 // A corrupt or missing blob: fall through to running the stage.
-                return await runStage(ps, decision: decision, upstream: upstream, runID: runID, start: start, note: "restore failed (\(error))")
+                return await runStage(
+                    ps,
+                    decision: decision,
+                    upstream: upstream,
+                    runID: runID,
+                    start: start,
+                    note: "restore failed (\(error))"
+                )
             }
             updateState(ps.name, key: key, fields: fields)
             let ms = elapsed()
-            reporter.report(.finished(stage: ps.name, outcome: .restored, reason: decision.reason, milliseconds: ms, log: nil))
+            reporter.report(
+                .finished(stage: ps.name, outcome: .restored, reason: decision.reason, milliseconds: ms, log: nil)
+            )
             try? store.recordStage(
-                runID: runID, stage: ps.name,
+                runID: runID,
+                stage: ps.name,
                 history: StageHistory(
-                    runID: runID, outcome: "restored", reason: decision.reason, actionKey: key,
-                    durationMilliseconds: ms, exitStatus: 0),
-                logDigest: nil)
+                    runID: runID,
+                    outcome: "restored",
+                    reason: decision.reason,
+                    actionKey: key,
+                    durationMilliseconds: ms,
+                    exitStatus: 0
+                ),
+                logDigest: nil
+            )
             return (
                 Finished(
-                    outcome: .restored, outputs: record.outputs,
-                    digest: OutputsDigest.of(record.outputs, sideEffectKey: effectKey(decision))),
+                    outcome: .restored,
+                    outputs: record.outputs,
+                    digest: OutputsDigest.of(record.outputs, sideEffectKey: effectKey(decision))
+                ),
                 decision.reason
             )
         case .run:
@@ -231,9 +286,17 @@ extension Runner {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         defer { unlink(logPath) }
         let context = StageContext(
-            stageName: ps.name, pipelineName: pipeline.name, workspace: pipeline.workspace, logPath: logPath,
-            upstream: upstream.mapValues(\.outputs), defaults: pipeline.defaults,
-            counters: counters, store: store, files: files, warn: { [reporter] in reporter.report(.note($0)) })
+            stageName: ps.name,
+            pipelineName: pipeline.name,
+            workspace: pipeline.workspace,
+            logPath: logPath,
+            upstream: upstream.mapValues(\.outputs),
+            defaults: pipeline.defaults,
+            counters: counters,
+            store: store,
+            files: files,
+            warn: { [reporter] in reporter.report(.note($0)) }
+        )
         // Declared outputs may live in directories that do not exist yet.
         for output in ps.stage.outputs {
             try? FileSystem.makeDirectories(Paths.directory(of: Paths.resolve(output, against: pipeline.workspace)))
@@ -281,7 +344,9 @@ extension Runner {
             // A file the stage wrote through `writeOutput` (and has not changed in size since) comes with its bytes
             // and digest; anything else is read and hashed.
             let hint = written[path].flatMap { $0.bytes.count == Int(stat.size) ? $0 : nil }
-            guard let bytes = hint?.bytes ?? (try? FileSystem.read(abs)) else { return failed("cannot read output \(path)") }
+            guard let bytes = hint?.bytes ?? (try? FileSystem.read(abs)) else {
+                return failed("cannot read output \(path)")
+            }
             let digest = hint?.digest ?? SHA256.hash(bytes).hex
             files.record(path: abs, digest: digest)
             records.append(OutputRecord(path: path, digest: digest, mode: FileSystem.mode(abs)))
@@ -297,23 +362,39 @@ extension Runner {
         do {
             try store.recordAction(
                 ActionRecord(
-                    key: key, outputs: records, exitStatus: status, logDigest: logDigest, durationMilliseconds: ms),
-                stageType: ps.typeName, blobs: blobs)
+                    key: key,
+                    outputs: records,
+                    exitStatus: status,
+                    logDigest: logDigest,
+                    durationMilliseconds: ms
+                ),
+                stageType: ps.typeName,
+                blobs: blobs
+            )
             if let target = ps.stage.sideEffectTarget {
                 try store.setAppliedKey(pipeline: pipeline.name, stage: ps.name, target: target, key: key)
             }
             try store.setStageState(pipeline: pipeline.name, stage: ps.name, key: key, fields: fields)
             try store.recordStage(
-                runID: runID, stage: ps.name,
+                runID: runID,
+                stage: ps.name,
                 history: StageHistory(
-                    runID: runID, outcome: "ran", reason: reason, actionKey: key, durationMilliseconds: ms,
-                    exitStatus: status),
-                logDigest: logDigest)
+                    runID: runID,
+                    outcome: "ran",
+                    reason: reason,
+                    actionKey: key,
+                    durationMilliseconds: ms,
+                    exitStatus: status
+                ),
+                logDigest: logDigest
+            )
         } catch {
             return failed("cannot record the result: \(error)")
         }
         reporter.report(.finished(stage: ps.name, outcome: .ran, reason: reason, milliseconds: ms, log: log))
         let effect = ps.stage.sideEffectTarget == nil ? nil : key
-        return (Finished(outcome: .ran, outputs: records, digest: OutputsDigest.of(records, sideEffectKey: effect)), reason)
+        return (
+            Finished(outcome: .ran, outputs: records, digest: OutputsDigest.of(records, sideEffectKey: effect)), reason
+        )
     }
 }

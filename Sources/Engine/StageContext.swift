@@ -159,10 +159,14 @@ public struct StageContext: Sendable {
     /// Writes an output atomically and tells the engine its digest (so the engine does not hash it again) and,
     /// optionally, content-defined chunk boundaries (ascending end offsets): the store then keeps the file as chunks
     /// shared between versions, so a small change to a large output stores a small chunk.
-    public func writeOutput(_ bytes: [UInt8], to relative: String, digest: String? = nil, chunkBoundaries: [Int] = []) throws {
+    public func writeOutput(_ bytes: [UInt8], to relative: String, digest: String? = nil, chunkBoundaries: [Int] = [])
+        throws
+    {
         let d = digest ?? SHA256.hash(bytes).hex
         try FileSystem.writeAtomically(bytes, to: path(relative))
-        pendingMemos.written.withLock { $0[relative] = WrittenOutput(digest: d, bytes: bytes, boundaries: chunkBoundaries) }
+        pendingMemos.written.withLock {
+            $0[relative] = WrittenOutput(digest: d, bytes: bytes, boundaries: chunkBoundaries)
+        }
     }
 
     /// Loads the stored results for many keys with a few queries, so that the `memoized` calls that follow

@@ -11,7 +11,9 @@ extension Store {
 
     /// Calls `body` with batches of at most 400 keys and the matching `?,?,…` placeholder list, for `IN (…)` clauses
     /// that stay below SQLite's bound-parameter limit.
-    static func inBatches(_ keys: [String], _ body: (_ keys: ArraySlice<String>, _ placeholders: String) throws -> Void) rethrows {
+    static func inBatches(_ keys: [String], _ body: (_ keys: ArraySlice<String>, _ placeholders: String) throws -> Void)
+        rethrows
+    {
         var start = 0
         while start < keys.count {
             let part = keys[start..<min(start + 400, keys.count)]
@@ -56,12 +58,16 @@ extension Store {
         }
         // Chunks shared with earlier versions stay as recently used as the new version.
         try inBatches(digests) { part, marks in
-            try db.run("UPDATE blobs SET last_used=? WHERE digest IN (\(marks))", [.integer(now())] + part.map { .text($0) })
+            try db.run(
+                "UPDATE blobs SET last_used=? WHERE digest IN (\(marks))",
+                [.integer(now())] + part.map { .text($0) }
+            )
         }
         let list = chunkMagic + Array(digests.joined(separator: "\n").utf8)
         try db.run(
             "INSERT OR IGNORE INTO blobs(digest, size, data, last_used) VALUES(?, ?, ?, ?)",
-            [.text(write.digest), .integer(Int64(list.count)), .blob(list), .integer(now())])
+            [.text(write.digest), .integer(Int64(list.count)), .blob(list), .integer(now())]
+        )
     }
 
     /// The chunk digests of a list row's data, or nil when the data is not a chunk list.
@@ -89,9 +95,12 @@ extension Store {
     /// Digests of the chunks of every chunked blob among `digests` (for garbage collection's live set).
     static func chunksOf(_ db: Database, _ digests: Set<String>) throws -> Set<String> {
         var out = Set<String>()
-        try db.query("SELECT digest, data FROM blobs WHERE size < 1048576 AND substr(data, 1, ?) = ?", [
-            .integer(Int64(chunkMagic.count)), .blob(chunkMagic),
-        ]) { row in
+        try db.query(
+            "SELECT digest, data FROM blobs WHERE size < 1048576 AND substr(data, 1, ?) = ?",
+            [
+                .integer(Int64(chunkMagic.count)), .blob(chunkMagic),
+            ]
+        ) { row in
             guard let d = row.text(0), digests.contains(d), let list = chunkList(row.blob(1) ?? []) else { return }
             out.formUnion(list)
         }

@@ -70,7 +70,11 @@ extension Store {
                 let actual = SHA256.hash(data).hex
                 report.checked += 1
                 if actual != digest {
-                    if let chunks = Store.chunkList(data) { lists.append((digest, chunks)) } else { report.corrupt.append((digest, actual)) }
+                    if let chunks = Store.chunkList(data) {
+                        lists.append((digest, chunks))
+                    } else {
+                        report.corrupt.append((digest, actual))
+                    }
                 }
             }
             // Chunked blobs: the reassembled content must have the digest they are stored under.

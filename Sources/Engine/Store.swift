@@ -167,7 +167,8 @@ public final class Store: Sendable {
     static func insertBlob(_ db: Database, digest: String, bytes: [UInt8]) throws {
         try db.run(
             "INSERT OR IGNORE INTO blobs(digest, size, data, last_used) VALUES(?, ?, ?, ?)",
-            [.text(digest), .integer(Int64(bytes.count)), .blob(bytes), .integer(now())])
+            [.text(digest), .integer(Int64(bytes.count)), .blob(bytes), .integer(now())]
+        )
     }
 
     /// True when the blob is present (not verified).
@@ -184,7 +185,9 @@ public final class Store: Sendable {
         let data: [UInt8]? = try withDatabase { db in
             var data: [UInt8]?
             try db.query("SELECT data FROM blobs WHERE digest=?", [.text(digest)]) { data = $0.blob(0) }
-            guard let stored = data, SHA256.hash(stored).hex != digest, let chunks = Store.chunkList(stored) else { return data }
+            guard let stored = data, SHA256.hash(stored).hex != digest, let chunks = Store.chunkList(stored) else {
+                return data
+            }
             return try Store.assemble(db, chunks: chunks) ?? stored
         }
         guard let data else { throw .missingBlob(digest: digest) }
@@ -200,13 +203,18 @@ public final class Store: Sendable {
         try withDatabase { db in
             var record: ActionRecord?
             try db.query(
-                "SELECT outputs, exit_status, log_digest, duration_ms FROM actions WHERE key=?", [.text(key)]
+                "SELECT outputs, exit_status, log_digest, duration_ms FROM actions WHERE key=?",
+                [.text(key)]
             ) { row in
                 let outputs = OutputRecord.decode(row.text(0) ?? "")
                 guard let outputs else { return }
                 record = ActionRecord(
-                    key: key, outputs: outputs, exitStatus: Int32(truncatingIfNeeded: row.int(1)),
-                    logDigest: row.text(2), durationMilliseconds: Int(row.int(3)))
+                    key: key,
+                    outputs: outputs,
+                    exitStatus: Int32(truncatingIfNeeded: row.int(1)),
+                    logDigest: row.text(2),
+                    durationMilliseconds: Int(row.int(3))
+                )
             }
             guard let found = record else { return nil }
             for output in found.outputs {
@@ -237,7 +245,8 @@ public final class Store: Sendable {
                         .text(record.key), .text(stageType), .text(json), .integer(Int64(record.exitStatus)),
                         record.logDigest.map { .text($0) } ?? .null, .integer(Int64(record.durationMilliseconds)),
                         .integer(Store.now()),
-                    ])
+                    ]
+                )
             }
         }
     }
@@ -268,7 +277,10 @@ public final class Store: Sendable {
         try withDatabase { db in
             try db.transaction {
                 try Store.inBatches(keys) { part, marks in
-                    try db.run("UPDATE memo SET last_used=? WHERE key IN (\(marks))", [.integer(now)] + part.map { .text($0) })
+                    try db.run(
+                        "UPDATE memo SET last_used=? WHERE key IN (\(marks))",
+                        [.integer(now)] + part.map { .text($0) }
+                    )
                 }
             }
         }
@@ -312,7 +324,8 @@ public final class Store: Sendable {
                     try Store.insertBlob(db, digest: digest, bytes: bytes)
                     try db.run(
                         "INSERT OR REPLACE INTO memo(key, digest, last_used) VALUES(?, ?, ?)",
-                        [.text(key), .text(digest), .integer(Store.now())])
+                        [.text(key), .text(digest), .integer(Store.now())]
+                    )
                 }
             }
         }
@@ -326,7 +339,8 @@ public final class Store: Sendable {
                 try Store.insertBlob(db, digest: digest, bytes: bytes)
                 try db.run(
                     "INSERT OR REPLACE INTO memo(key, digest, last_used) VALUES(?, ?, ?)",
-                    [.text(key), .text(digest), .integer(Store.now())])
+                    [.text(key), .text(digest), .integer(Store.now())]
+                )
             }
         }
     }

@@ -25,7 +25,14 @@ public struct HTTPClient: Sendable {
         let stream: any ByteStream
         if useTLS {
             do throws(TLSError) {
-                stream = TLSStream(try TLSClientConnection(host: endpoint.host, port: endpoint.port, caFile: tlsCAFile, timeoutSeconds: timeoutSeconds))
+                stream = TLSStream(
+                    try TLSClientConnection(
+                        host: endpoint.host,
+                        port: endpoint.port,
+                        caFile: tlsCAFile,
+                        timeoutSeconds: timeoutSeconds
+                    )
+                )
             } catch {
                 throw HTTPError(error.message, transient: error.transient)
             }
@@ -60,10 +67,14 @@ final class TLSStream: ByteStream {
     }
 
     func read(max: Int) throws(HTTPError) -> [UInt8] {
-        do throws(TLSError) { return try connection.read(max: max) } catch { throw HTTPError(error.message, transient: error.transient) }
+        do throws(TLSError) { return try connection.read(max: max) } catch {
+            throw HTTPError(error.message, transient: error.transient)
+        }
     }
 
     func write(_ bytes: [UInt8]) throws(HTTPError) {
-        do throws(TLSError) { try connection.write(bytes) } catch { throw HTTPError(error.message, transient: error.transient) }
+        do throws(TLSError) { try connection.write(bytes) } catch {
+            throw HTTPError(error.message, transient: error.transient)
+        }
     }
 }

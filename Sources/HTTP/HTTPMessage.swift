@@ -14,7 +14,13 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
 
     /// Creates a request.
-    public init(method: String, path: String, query: String = "", headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    public init(
+        method: String,
+        path: String,
+        query: String = "",
+        headers: [(name: String, value: String)] = [],
+        body: [UInt8] = []
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -46,7 +52,11 @@ public struct HTTPResponse: Sendable {
 
     /// A plain-text response (newline appended).
     public static func text(_ status: Int, _ message: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array((message + "\n").utf8))
+        HTTPResponse(
+            status: status,
+            headers: [("Content-Type", "text/plain; charset=utf-8")],
+            body: Array((message + "\n").utf8)
+        )
     }
 
     /// A JSON response from already-encoded bytes.
@@ -122,16 +132,21 @@ public final class HTTPMessageReader {
                 let start = lines.removeFirst()
                 var headers: [(name: String, value: String)] = []
                 for line in lines {
-                    guard let colon = line.firstIndex(of: ":"), colon != line.startIndex, !line.first!.isWhitespace else {
+                    guard let colon = line.firstIndex(of: ":"), colon != line.startIndex, !line.first!.isWhitespace
+                    else {
                         throw HTTPError("malformed header line", status: 400)
                     }
                     let name = String(line[..<colon])
-                    guard !name.contains(where: { $0 == " " || $0 == "\t" }) else { throw HTTPError("malformed header name", status: 400) }
+                    guard !name.contains(where: { $0 == " " || $0 == "\t" }) else {
+                        throw HTTPError("malformed header name", status: 400)
+                    }
                     headers.append((name, line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
                 }
                 return (start, headers)
             }
-            if buffer.count > maxHeaderBytes { throw HTTPError("header block larger than \(maxHeaderBytes) bytes", status: 431) }
+            if buffer.count > maxHeaderBytes {
+                throw HTTPError("header block larger than \(maxHeaderBytes) bytes", status: 431)
+            }
             searchFrom = max(0, buffer.count - 3)
             if try !fill() {
                 if buffer.isEmpty { return nil }
@@ -164,12 +179,16 @@ public final class HTTPMessageReader {
     private func readBody(headers: [(name: String, value: String)], untilClose: Bool) throws(HTTPError) -> [UInt8] {
         let lower = headers.map { ($0.name.lowercased(), $0.value) }
         if let te = lower.first(where: { $0.0 == "transfer-encoding" })?.1 {
-            guard te.lowercased() == "chunked" else { throw HTTPError("unsupported Transfer-Encoding \(te)", status: 501) }
+            guard te.lowercased() == "chunked" else {
+                throw HTTPError("unsupported Transfer-Encoding \(te)", status: 501)
+            }
             var body: [UInt8] = []
             while true {
                 let line = try readLine()
                 let sizeText = line.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-                guard let size = Int(sizeText, radix: 16), size >= 0 else { throw HTTPError("malformed chunk size", status: 400) }
+                guard let size = Int(sizeText, radix: 16), size >= 0 else {
+                    throw HTTPError("malformed chunk size", status: 400)
+                }
                 if size == 0 {
                     while try !readLine().isEmpty {}  // trailers
                     return body
@@ -185,7 +204,9 @@ public final class HTTPMessageReader {
         if lengths.count > 1 { throw HTTPError("conflicting Content-Length headers", status: 400) }
         if let text = lengths.first {
             guard let length = Int(text), length >= 0 else { throw HTTPError("malformed Content-Length", status: 400) }
-            guard length <= maxBodyBytes else { throw HTTPError("body of \(length) bytes exceeds the limit of \(maxBodyBytes)", status: 413) }
+            guard length <= maxBodyBytes else {
+                throw HTTPError("body of \(length) bytes exceeds the limit of \(maxBodyBytes)", status: 413)
+            }
             return try readExactly(length)
         }
         guard untilClose else { return [] }
@@ -200,14 +221,21 @@ public final class HTTPMessageReader {
     public func readRequest() throws(HTTPError) -> HTTPRequest? {
         guard let (start, headers) = try readHead() else { return nil }
         let parts = start.split(separator: " ", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[2].hasPrefix("HTTP/1."), !parts[0].isEmpty, parts[1].hasPrefix("/") || parts[1] == "*" else {
+        guard parts.count == 3, parts[2].hasPrefix("HTTP/1."), !parts[0].isEmpty,
+            parts[1].hasPrefix("/") || parts[1] == "*"
+        else {
             throw HTTPError("malformed request line", status: 400)
         }
         let target = parts[1]
         let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let body = try readBody(headers: headers, untilClose: false)
         var request = HTTPRequest(
-            method: String(parts[0]), path: String(path[0]), query: path.count > 1 ? String(path[1]) : "", headers: headers, body: body)
+            method: String(parts[0]),
+            path: String(path[0]),
+            query: path.count > 1 ? String(path[1]) : "",
+            headers: headers,
+            body: body
+        )
         if parts[2] == "HTTP/1.0" && request.header("connection")?.lowercased() != "keep-alive" {
             request.headers.append(("Connection", "close"))
         }
@@ -216,7 +244,9 @@ public final class HTTPMessageReader {
 
     /// Reads one response to a request with the given method.
     public func readResponse(method: String) throws(HTTPError) -> HTTPResponse {
-        guard let (start, headers) = try readHead() else { throw HTTPError("connection closed before a response", transient: true) }
+        guard let (start, headers) = try readHead() else {
+            throw HTTPError("connection closed before a response", transient: true)
+        }
         let parts = start.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
             throw HTTPError("malformed status line: \(start.prefix(80))")
@@ -228,15 +258,20 @@ public final class HTTPMessageReader {
 
     /// Parses one complete request from the front of `buffer`: the request and the bytes it used, nil when more
     /// bytes are needed. Waits for the whole declared body before parsing, so large bodies are parsed once.
-    public static func parseRequest(_ buffer: [UInt8], maxHeaderBytes: Int, maxBodyBytes: Int) throws(HTTPError) -> (HTTPRequest, Int)? {
+    public static func parseRequest(_ buffer: [UInt8], maxHeaderBytes: Int, maxBodyBytes: Int) throws(HTTPError) -> (
+        HTTPRequest, Int
+    )? {
         guard let headEnd = find(buffer, [13, 10, 13, 10], from: 0) else {
-            if buffer.count > maxHeaderBytes { throw HTTPError("header block larger than \(maxHeaderBytes) bytes", status: 431) }
+            if buffer.count > maxHeaderBytes {
+                throw HTTPError("header block larger than \(maxHeaderBytes) bytes", status: 431)
+            }
             return nil
         }
         let head = String(decoding: buffer[..<headEnd], as: UTF8.self).lowercased()
         var chunked = false
         for line in head.split(separator: "\r\n").dropFirst() {
-            if line.hasPrefix("content-length:"), let n = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)), n <= maxBodyBytes,
+            if line.hasPrefix("content-length:"), let n = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)),
+                n <= maxBodyBytes,
                 buffer.count < headEnd + 4 + n
             {
                 return nil

@@ -115,10 +115,18 @@ public final class HTTPServer: Sendable {
         while true {
             let parsed: (HTTPRequest, Int)?
             do throws(HTTPError) {
-                parsed = try HTTPMessageReader.parseRequest(buffer, maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxBodyBytes)
+                parsed = try HTTPMessageReader.parseRequest(
+                    buffer,
+                    maxHeaderBytes: options.maxHeaderBytes,
+                    maxBodyBytes: options.maxBodyBytes
+                )
             } catch {
                 if let status = error.status {
-                    _ = await c.write(HTTPResponse.text(status, error.message).serialized(keepAlive: false), session, options)
+                    _ = await c.write(
+                        HTTPResponse.text(status, error.message).serialized(keepAlive: false),
+                        session,
+                        options
+                    )
                 }
                 return
             }
@@ -126,8 +134,11 @@ public final class HTTPServer: Sendable {
                 buffer.removeFirst(consumed)
                 let response: HTTPResponse
                 do { response = try await handler(request) } catch { response = .text(500, "internal error: \(error)") }
-                let keepAlive = request.header("connection")?.lowercased() != "close" && !stopping.load(ordering: .acquiring)
-                guard await c.write(response.serialized(keepAlive: keepAlive), session, options), keepAlive else { return }
+                let keepAlive =
+                    request.header("connection")?.lowercased() != "close" && !stopping.load(ordering: .acquiring)
+                guard await c.write(response.serialized(keepAlive: keepAlive), session, options), keepAlive else {
+                    return
+                }
                 // Back of the queue: a client that pipelines or answers instantly must not keep a server thread
                 // to itself while other connections wait.
                 await Task.yield()
@@ -141,7 +152,11 @@ public final class HTTPServer: Sendable {
             case .closed: return
             case .timedOut:
                 if !buffer.isEmpty {
-                    _ = await c.write(HTTPResponse.text(408, "request timed out").serialized(keepAlive: false), session, options)
+                    _ = await c.write(
+                        HTTPResponse.text(408, "request timed out").serialized(keepAlive: false),
+                        session,
+                        options
+                    )
                 }
                 return
             }
@@ -183,7 +198,12 @@ final class Connection: Sendable {
     }
 
     /// Appends whatever arrives within the read timeout (decrypted when `session` is given).
-    func read(into buffer: inout [UInt8], scratch chunk: inout [UInt8], _ session: TLSServerSession?, _ options: HTTPServerOptions) async -> ReadOutcome {
+    func read(
+        into buffer: inout [UInt8],
+        scratch chunk: inout [UInt8],
+        _ session: TLSServerSession?,
+        _ options: HTTPServerOptions
+    ) async -> ReadOutcome {
         let deadline = ContinuousClock.now + .seconds(options.readTimeoutSeconds)
         while true {
             if closed.load(ordering: .acquiring) { return .closed }
@@ -227,7 +247,9 @@ final class Connection: Sendable {
                 case let other: waitFor = other
                 }
             } else {
-                let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+                let n = bytes.withUnsafeBytes {
+                    send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+                }
                 if n > 0 {
                     offset += n
                     continue

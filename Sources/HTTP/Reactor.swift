@@ -46,7 +46,12 @@ final class Reactor: Sendable {
         await withCheckedContinuation { continuation in
             state.withLock { s in
                 s.nextID += 1
-                s.waiters[s.nextID] = Waiter(fd: fd, events: Int16(write ? POLLOUT : POLLIN), deadline: deadline, continuation: continuation)
+                s.waiters[s.nextID] = Waiter(
+                    fd: fd,
+                    events: Int16(write ? POLLOUT : POLLIN),
+                    deadline: deadline,
+                    continuation: continuation
+                )
             }
             wake()
         }
@@ -81,7 +86,19 @@ final class Reactor: Sendable {
                         nearest = min(nearest ?? left, left)
                     }
                 }
-                let ms = nearest.map { max(0, Int32(min($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 + 1, 60_000))) } ?? -1
+                let ms =
+                    nearest.map {
+                        max(
+                            0,
+                            Int32(
+                                min(
+                                    $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000
+                                        + 1,
+                                    60_000
+                                )
+                            )
+                        )
+                    } ?? -1
                 return (ids, fds, ms)
             }
             var fds = pollfds

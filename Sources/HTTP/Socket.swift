@@ -59,7 +59,11 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
             guard let close = host.firstIndex(of: "]") else { throw HTTPError("invalid address \(text)") }
             let rest = host[host.index(after: close)...]
             host = host[host.index(after: host.startIndex)..<close]
-            if rest.hasPrefix(":") { port = Int(rest.dropFirst()) } else if !rest.isEmpty { throw HTTPError("invalid address \(text)") }
+            if rest.hasPrefix(":") {
+                port = Int(rest.dropFirst())
+            } else if !rest.isEmpty {
+                throw HTTPError("invalid address \(text)")
+            }
         } else if let colon = host.lastIndex(of: ":") {
             guard let p = Int(host[host.index(after: colon)...]) else { throw HTTPError("invalid port in \(text)") }
             port = p
@@ -75,7 +79,9 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Resolves with getaddrinfo and calls `body` with each candidate address until it returns a value.
-    func withAddresses<T>(passive: Bool, _ body: (UnsafeMutablePointer<addrinfo>) throws(HTTPError) -> T?) throws(HTTPError) -> T {
+    func withAddresses<T>(passive: Bool, _ body: (UnsafeMutablePointer<addrinfo>) throws(HTTPError) -> T?)
+        throws(HTTPError) -> T
+    {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Glibc)
@@ -128,7 +134,9 @@ public final class TCPStream: ByteStream, Sendable {
             guard fd >= 0 else { throw HTTPError.posix("socket") }
             let stream = TCPStream(fd: fd, timeoutSeconds: timeoutSeconds)
             guard Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-                let transient = [ECONNREFUSED, ETIMEDOUT, ECONNRESET, EHOSTUNREACH, ENETUNREACH, EINPROGRESS].contains(errno)
+                let transient = [ECONNREFUSED, ETIMEDOUT, ECONNRESET, EHOSTUNREACH, ENETUNREACH, EINPROGRESS].contains(
+                    errno
+                )
                 throw HTTPError.posix("connect to \(endpoint)", transient: transient)
             }
             return stream
@@ -148,7 +156,9 @@ public final class TCPStream: ByteStream, Sendable {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, max, 0) }
             if n >= 0 { return Array(buffer.prefix(n)) }
             if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK { throw HTTPError("read timed out", status: 408, transient: true) }
+            if errno == EAGAIN || errno == EWOULDBLOCK {
+                throw HTTPError("read timed out", status: 408, transient: true)
+            }
             throw HTTPError.posix("read", transient: true)
         }
     }
@@ -206,9 +216,13 @@ public final class TCPListener: Sendable {
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa -> Int in
                 guard getsockname(fd, sa, &length) == 0 else { return endpoint.port }
                 if Int32(sa.pointee.sa_family) == AF_INET6 {
-                    return sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+                    return sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                        Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                    }
                 }
-                return sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+                return sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin_port))
+                }
             }
         }
         self.endpoint = Endpoint(host: endpoint.host, port: port)

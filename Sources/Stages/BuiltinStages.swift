@@ -5,7 +5,8 @@ public enum BuiltinStages {
     /// A registry holding every built-in stage type.
     public static var registry: StageRegistry {
         StageRegistry([
-            ApplyStage.self, CommandStage.self, CoordinatorStage.self, DownloadStage.self, GenerateStage.self, PatchStage.self,
+            ApplyStage.self, CommandStage.self, CoordinatorStage.self, DownloadStage.self, GenerateStage.self,
+            PatchStage.self,
             SetStage.self, VerifyStage.self,
         ])
     }

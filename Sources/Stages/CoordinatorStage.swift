@@ -87,13 +87,22 @@ public struct CoordinatorStage: Stage {
         references = config.references("from")
         if mode == "embedded" {
             guard !resources.isEmpty else {
-                throw config.error(at: "mode", "\(context): mode embedded needs 'resources' (the rendered Coordinator resource)")
+                throw config.error(
+                    at: "mode",
+                    "\(context): mode embedded needs 'resources' (the rendered Coordinator resource)"
+                )
             }
             if address != nil || addressCommand != nil {
-                throw config.error(at: address != nil ? "address" : "address-command", "\(context): 'address' is for mode remote")
+                throw config.error(
+                    at: address != nil ? "address" : "address-command",
+                    "\(context): 'address' is for mode remote"
+                )
             }
         } else if (address == nil) == (addressCommand == nil) {
-            throw config.error(at: "mode", "\(context): mode remote needs exactly one of 'address' or 'address-command'")
+            throw config.error(
+                at: "mode",
+                "\(context): mode remote needs exactly one of 'address' or 'address-command'"
+            )
         }
         for p in [state, output] + resources where !Paths.isContained(p) {
             throw config.error(at: "state", "'\(p)' in \(context) must be a path inside the workspace")
@@ -114,7 +123,9 @@ public struct CoordinatorStage: Stage {
             let initdata = try coordinatorCall { () throws(CoordinatorError) in
                 try EmbeddedCoordinators.coordinatorInitdata(resources.map(context.path))
             }
-            let instance = try String(contentsOfFile: context.path(instanceFile), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let instance = try String(contentsOfFile: context.path(instanceFile), encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
             try FileSystem.writeAtomically(initdata, to: context.path(initdataFile))
             let statePath = context.path(state)
             let product = self.product
@@ -130,8 +141,14 @@ public struct CoordinatorStage: Stage {
             var host = address ?? ""
             if let command = addressCommand {
                 let r = try await ProcessRunner.run(
-                    ["/bin/sh", "-c", command], directory: context.workspace, logPath: context.logPath, captureOutput: true)
-                guard r.status == 0 else { throw StageFailure("address-command failed (exit \(r.status))", exitStatus: r.status) }
+                    ["/bin/sh", "-c", command],
+                    directory: context.workspace,
+                    logPath: context.logPath,
+                    captureOutput: true
+                )
+                guard r.status == 0 else {
+                    throw StageFailure("address-command failed (exit \(r.status))", exitStatus: r.status)
+                }
                 host = String(decoding: r.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !host.isEmpty else { throw StageFailure("address-command printed no address") }
             }
@@ -144,13 +161,17 @@ public struct CoordinatorStage: Stage {
             if let tlsCA { description["tls-ca"] = tlsCA }
             context.log("remote Coordinator at \(endpoint)")
         }
-        let json = try JSONSerialization.data(withJSONObject: description, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        let json = try JSONSerialization.data(
+            withJSONObject: description,
+            options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        )
         try FileSystem.writeAtomically([UInt8](json) + [10], to: context.path(output))
         return StageResult()
     }
 
     /// Builds a client for the Coordinator an endpoint file describes, starting the embedded one if needed.
-    static func client(endpointFile: String, context: StageContext, retrySeconds: Int) async throws -> CoordinatorClient {
+    static func client(endpointFile: String, context: StageContext, retrySeconds: Int) async throws -> CoordinatorClient
+    {
         let data = try Data(contentsOf: URL(fileURLWithPath: context.path(endpointFile)))
         guard let d = try JSONSerialization.jsonObject(with: data) as? [String: String] else {
             throw StageFailure("\(endpointFile) is not a coordinator endpoint file", isInputError: true)
@@ -163,15 +184,24 @@ public struct CoordinatorStage: Stage {
                 try EmbeddedCoordinators.start(stateDirectory: statePath, initdata: initdata, product: product)
             }
             return CoordinatorClient(
-                endpoint: started.endpoint, anchors: try TrustAnchors.simulated(pemFile: started.simulatedRoot), retrySeconds: retrySeconds)
+                endpoint: started.endpoint,
+                anchors: try TrustAnchors.simulated(pemFile: started.simulatedRoot),
+                retrySeconds: retrySeconds
+            )
         }
-        guard let address = d["address"] else { throw StageFailure("\(endpointFile) names no Coordinator", isInputError: true) }
+        guard let address = d["address"] else {
+            throw StageFailure("\(endpointFile) names no Coordinator", isInputError: true)
+        }
         var anchors = TrustAnchors.hardware
         if let root = d["insecure-simulated-root"] {
             context.warn("trusting a SIMULATED attestation root (\(root)); this proves nothing about real hardware")
             anchors = try TrustAnchors.simulated(pemFile: context.path(root))
         }
-        var client = CoordinatorClient(endpoint: try Endpoint(parsing: address), anchors: anchors, retrySeconds: retrySeconds)
+        var client = CoordinatorClient(
+            endpoint: try Endpoint(parsing: address),
+            anchors: anchors,
+            retrySeconds: retrySeconds
+        )
         client.onRetry = { message in context.log("coordinator not reachable yet (\(message)); retrying") }
         client.tlsCAFile = d["tls-ca"].map(context.path)
         return client
@@ -194,7 +224,10 @@ enum Blocking {
 
     /// Coordinator errors as stage failures: configuration problems are input errors (exit 2).
     static func stageFailure(_ error: CoordinatorError) -> StageFailure {
-        StageFailure(error.message, isInputError: error.kind == .invalidArgument && !error.message.hasPrefix("coordinator answered"))
+        StageFailure(
+            error.message,
+            isInputError: error.kind == .invalidArgument && !error.message.hasPrefix("coordinator answered")
+        )
     }
 }
 

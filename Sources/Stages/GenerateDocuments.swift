@@ -1,6 +1,6 @@
 import Crypto
-import Foundation
 import Engine
+import Foundation
 
 extension GenerateStage {
     static let separator = Array("---\n".utf8)
@@ -23,9 +23,15 @@ extension GenerateStage {
 
     /// The last run's assembly for this output (document digest → where its rendering is in the output file) and
     /// the output's bytes, when the file still has the digest that run wrote; empty otherwise.
-    static func previousAssembly(_ context: StageContext, key: [String], output: String) async throws -> ([String: AssemblyIndex.Entry], [UInt8]) {
-        guard let index = try context.memo(namespace: "generate.assembly", key: key).flatMap(AssemblyIndex.init(encoded:)),
-            try context.fileDigest(output) == index.outputDigest, let bytes = try? FileSystem.read(context.path(output)),
+    static func previousAssembly(_ context: StageContext, key: [String], output: String) async throws -> (
+        [String: AssemblyIndex.Entry], [UInt8]
+    ) {
+        guard
+            let index = try context.memo(namespace: "generate.assembly", key: key).flatMap(
+                AssemblyIndex.init(encoded:)
+            ),
+            try context.fileDigest(output) == index.outputDigest,
+            let bytes = try? FileSystem.read(context.path(output)),
             bytes.count == index.outputSize
         else { return ([:], []) }
         var reuse: [String: AssemblyIndex.Entry] = [:]
@@ -72,7 +78,9 @@ extension GenerateStage {
             let hasher = try? Hasher(.sha256)
             hasher?.update(slice)
             if addNewline { hasher?.update([10]) }
-            out.append(SourceDocument(range: range, line: line, addNewline: addNewline, digest: hasher?.finalize().hex ?? ""))
+            out.append(
+                SourceDocument(range: range, line: line, addNewline: addNewline, digest: hasher?.finalize().hex ?? "")
+            )
         }
         if hasDirective {
             add(0..<bytes.count, line: 1)
@@ -111,7 +119,9 @@ extension GenerateStage {
     /// `splitDocuments` on text: each document's text (newline-terminated) and first line.
     static func splitDocuments(_ text: String) -> [(String, Int)] {
         let bytes = Array(text.utf8)
-        return splitDocuments(bytes).map { (String(decoding: bytes[$0.range], as: UTF8.self) + ($0.addNewline ? "\n" : ""), $0.line) }
+        return splitDocuments(bytes).map {
+            (String(decoding: bytes[$0.range], as: UTF8.self) + ($0.addNewline ? "\n" : ""), $0.line)
+        }
     }
 
     /// One document after generate, as memoized: a header line (`P` for pass-through, or `W` and the tab-separated
@@ -231,7 +241,13 @@ struct AssemblyIndex {
             guard fields.count == 3, let lower = Self.parseDecimal(fields[1]), let upper = Self.parseDecimal(fields[2]),
                 lower <= upper, upper <= size
             else { return nil }
-            entries.append(Entry(document: String(decoding: fields[0], as: UTF8.self), range: lower..<upper, header: Array(line[start...])))
+            entries.append(
+                Entry(
+                    document: String(decoding: fields[0], as: UTF8.self),
+                    range: lower..<upper,
+                    header: Array(line[start...])
+                )
+            )
         }
     }
 }

@@ -48,7 +48,9 @@ public struct GenerateStage: Stage {
                 ConfigSchema([
                     .init("binary", .string, required: true), .init("rules", .string, required: true),
                     .init("settings", .string, required: true),
-                ]))),
+                ])
+            )
+        ),
         .init("images", .object(ConfigSchema([.init("initializer", .string), .init("service-mesh", .string)]))),
         .init("coordinator-namespace", .string),
         .init("workload-owner-key", .string),
@@ -93,7 +95,10 @@ public struct GenerateStage: Stage {
         platform = (config.string("platform") ?? config.defaults.platform ?? "metal-qemu-snp").lowercased()
         let platforms = ["metal-qemu-snp", "metal-qemu-snp-gpu", "metal-qemu-tdx", "metal-qemu-tdx-gpu"]
         guard platforms.contains(platform) else {
-            throw config.error(at: "platform", "unknown platform '\(platform)' in \(context) (one of \(platforms.joined(separator: ", ")))")
+            throw config.error(
+                at: "platform",
+                "unknown platform '\(platform)' in \(context) (one of \(platforms.joined(separator: ", ")))"
+            )
         }
         referenceValues = config.string("reference-values") ?? "simulated"
         baseManifest = config.string("base-manifest")
@@ -101,8 +106,11 @@ public struct GenerateStage: Stage {
             var values: [String: Int] = [:]
             for p in tcb.pairs ?? [] {
                 guard let v = p.value.int, (0...255).contains(v) else {
-                    throw Diagnostic(at: p.value.location ?? SourceLocation(file: "", line: 0, column: 0), in: config.source,
-                        "'\(p.key.scalar ?? "")' in 'minimum-tcb' of \(context) must be 0–255")
+                    throw Diagnostic(
+                        at: p.value.location ?? SourceLocation(file: "", line: 0, column: 0),
+                        in: config.source,
+                        "'\(p.key.scalar ?? "")' in 'minimum-tcb' of \(context) must be 0–255"
+                    )
                 }
                 values[p.key.scalar ?? ""] = v
             }
@@ -130,9 +138,11 @@ public struct GenerateStage: Stage {
             throw config.error(at: "policy", "\(context) uses policy: genpolicy but has no 'genpolicy' settings")
         }
         preparer = WorkloadPreparer(
-            platform: platform, initializerImage: config.node["images"]?["initializer"]?.scalar,
+            platform: platform,
+            initializerImage: config.node["images"]?["initializer"]?.scalar,
             serviceMeshImage: config.node["images"]?["service-mesh"]?.scalar,
-            coordinatorNamespace: config.string("coordinator-namespace") ?? "default")
+            coordinatorNamespace: config.string("coordinator-namespace") ?? "default"
+        )
         ownerKey = config.string("workload-owner-key") ?? "workload-owner.pem"
         seedshareKey = config.string("seedshare-owner-key") ?? "seedshare-owner.pem"
         references = config.references("from")
@@ -160,7 +170,9 @@ public struct GenerateStage: Stage {
             preparer.serviceMeshImage, preparer.coordinatorNamespace, policy, "native-\(NativePolicy.version)",
         ]
         if let g = genpolicy {
-            for path in [g.binary, g.rules, g.settings] { settings.append(try FileSystem.sha256(context.path(path)).hex) }
+            for path in [g.binary, g.rules, g.settings] {
+                settings.append(try FileSystem.sha256(context.path(path)).hex)
+            }
         }
         var workloads: [RenderedDocument] = []
         // Documents are memoized one by one, keyed by the digest of their exact bytes: editing one Deployment
@@ -191,30 +203,52 @@ public struct GenerateStage: Stage {
                     header = entry.header
                     yaml = previous[entry.range]
                 } else {
-                    let encoded = try await context.memoized(namespace: "generate.document", key: settings + [document.digest]) {
-                        try await renderDocument(try document.text(in: bytes, file: file), file: file, firstLine: document.line, context).encoded
+                    let encoded = try await context.memoized(
+                        namespace: "generate.document",
+                        key: settings + [document.digest]
+                    ) {
+                        try await renderDocument(
+                            try document.text(in: bytes, file: file),
+                            file: file,
+                            firstLine: document.line,
+                            context
+                        ).encoded
                     }
                     guard let nl = encoded.firstIndex(of: 10) else { throw StageFailure("corrupt memoized document") }
                     header = Array(encoded[..<nl])
                     yaml = encoded[(nl + 1)...]
                 }
-                guard let doc = RenderedDocument(header: header[...]) else { throw StageFailure("corrupt memoized document") }
+                guard let doc = RenderedDocument(header: header[...]) else {
+                    throw StageFailure("corrupt memoized document")
+                }
                 if !yaml.isEmpty && !output.isEmpty { output += Self.separator }
                 let start = output.count
                 output += yaml
-                entries.append(AssemblyIndex.Entry(document: document.digest, range: start..<output.count, header: header))
+                entries.append(
+                    AssemblyIndex.Entry(document: document.digest, range: start..<output.count, header: header)
+                )
                 if doc.isWorkload { workloads.append(doc) }
             }
         }
         guard !workloads.isEmpty else {
-            throw StageFailure("no workload with a 'contrast-cc' runtime class in \(resourceFiles.joined(separator: ", "))", isInputError: true)
+            throw StageFailure(
+                "no workload with a 'contrast-cc' runtime class in \(resourceFiles.joined(separator: ", "))",
+                isInputError: true
+            )
         }
         var seen: [String: Manifest.PolicyEntry] = [:]
         for w in workloads {
-            let entry = Manifest.PolicyEntry(sans: [w.name, "*"] + (extraSANs[w.name] ?? []), workloadSecretID: w.secretID, role: w.role)
+            let entry = Manifest.PolicyEntry(
+                sans: [w.name, "*"] + (extraSANs[w.name] ?? []),
+                workloadSecretID: w.secretID,
+                role: w.role
+            )
             if let existing = seen[w.digest] {
                 if existing.sans == entry.sans {
-                    throw StageFailure("policy hash collision: \(w.display) has the same policy as another workload", isInputError: true)
+                    throw StageFailure(
+                        "policy hash collision: \(w.display) has the same policy as another workload",
+                        isInputError: true
+                    )
                 }
                 continue
             }
@@ -223,10 +257,15 @@ public struct GenerateStage: Stage {
         }
         let verdict = manifest.validate()
         if !verdict.errors.isEmpty {
-            throw StageFailure("manifest.json is invalid:\n  " + verdict.errors.joined(separator: "\n  "), isInputError: true)
+            throw StageFailure(
+                "manifest.json is invalid:\n  " + verdict.errors.joined(separator: "\n  "),
+                isInputError: true
+            )
         }
         for missing in verdict.expectedMissing {
-            context.warn("expected missing: \(missing) — fill it in through the pipeline (minimum-tcb / mr-seam); `set` refuses until then")
+            context.warn(
+                "expected missing: \(missing) — fill it in through the pipeline (minimum-tcb / mr-seam); `set` refuses until then"
+            )
         }
         // Valid: write both files, side by side (hashing and writing the large output, rendering manifest.json).
         let rendered = output
@@ -240,16 +279,21 @@ public struct GenerateStage: Stage {
         try FileSystem.writeAtomically(Array(manifest.json().utf8), to: context.path(manifestPath))
         let digest = try await outputDigest
         context.setMemo(
-            namespace: "generate.assembly", key: indexKey,
-            AssemblyIndex(outputDigest: digest, outputSize: rendered.count, entries: entries).encoded)
+            namespace: "generate.assembly",
+            key: indexKey,
+            AssemblyIndex(outputDigest: digest, outputSize: rendered.count, entries: entries).encoded
+        )
         return StageResult()
     }
 
     /// Parses, prepares and annotates one document (line numbers in errors are the file's).
-    func renderDocument(_ text: String, file: String, firstLine: Int, _ context: StageContext) async throws -> RenderedDocument {
+    func renderDocument(_ text: String, file: String, firstLine: Int, _ context: StageContext) async throws
+        -> RenderedDocument
+    {
         let resources: [KubeResource]
         do {
-            resources = try KubeDocuments(yaml: String(repeating: "\n", count: firstLine - 1) + text, file: file).resources
+            resources = try KubeDocuments(yaml: String(repeating: "\n", count: firstLine - 1) + text, file: file)
+                .resources
         } catch {
             throw StageFailure(error.description, isInputError: true)
         }
@@ -287,7 +331,9 @@ public struct GenerateStage: Stage {
     }
 
     /// `reference-values:` names of the simulated platforms → ProductName.
-    static let simulatedProducts = ["simulated": "Milan", "simulated-milan": "Milan", "simulated-genoa": "Genoa", "simulated-turin": "Turin"]
+    static let simulatedProducts = [
+        "simulated": "Milan", "simulated-milan": "Milan", "simulated-genoa": "Genoa", "simulated-turin": "Turin",
+    ]
 
     /// ReferenceValues (and keys) from a base manifest, a reference-values file, or the simulated platform.
     func baseManifestValue(_ context: StageContext) throws -> Manifest {
@@ -296,7 +342,10 @@ public struct GenerateStage: Stage {
             manifest = try Manifest(json: try FileSystem.read(context.path(baseManifest)))
         } else if let product = Self.simulatedProducts[referenceValues] {
             guard platform.hasPrefix("metal-qemu-snp") else {
-                throw StageFailure("reference-values: simulated exists for SEV-SNP platforms only; give a reference-values file for \(platform)", isInputError: true)
+                throw StageFailure(
+                    "reference-values: simulated exists for SEV-SNP platforms only; give a reference-values file for \(platform)",
+                    isInputError: true
+                )
             }
             manifest.snp = [ReferenceValues.simulatedSNP(minimumTCB: nil, product: product)]
         } else {
@@ -310,12 +359,16 @@ public struct GenerateStage: Stage {
         var tcb = minimumTCB
         if let minimumTCBFile {
             let text = try PatchStage.readText(context.path(minimumTCBFile), name: minimumTCBFile)
-            do { tcb = try ReferenceValues.parseSNPHostTCB(text) } catch { throw StageFailure("\(minimumTCBFile): \(error.message)", isInputError: true) }
+            do { tcb = try ReferenceValues.parseSNPHostTCB(text) } catch {
+                throw StageFailure("\(minimumTCBFile): \(error.message)", isInputError: true)
+            }
         }
         if let tcb { manifest.snp = manifest.snp.map { Manifest.fillMinimumTCB($0, tcb) } }
         if let mrSeam {
             let hex: String
-            if let d = Digest(hex: mrSeam), d.bytes.count == 48 { hex = mrSeam.lowercased() } else {
+            if let d = Digest(hex: mrSeam), d.bytes.count == 48 {
+                hex = mrSeam.lowercased()
+            } else {
                 hex = SHA384.hash(try FileSystem.read(context.path(mrSeam))).hex
             }
             manifest.tdx = manifest.tdx.map { Manifest.setField($0, "MrSeam", .string(hex), order: Manifest.tdxOrder) }
@@ -328,7 +381,9 @@ public struct GenerateStage: Stage {
         let seed = try PrivateKey(pem: try FileSystem.read(context.path(seedshareKey)))
         let ownerDigest = SHA256.hash(try owner.publicKeyPKIX()).hex
         let seedHex = Digest(bytes: try seed.publicKeyTypeSpecific()).hex
-        if !manifest.workloadOwnerKeyDigests.contains(ownerDigest) { manifest.workloadOwnerKeyDigests.append(ownerDigest) }
+        if !manifest.workloadOwnerKeyDigests.contains(ownerDigest) {
+            manifest.workloadOwnerKeyDigests.append(ownerDigest)
+        }
         if !manifest.seedshareOwnerPubKeys.contains(seedHex) { manifest.seedshareOwnerPubKeys.append(seedHex) }
     }
 
@@ -367,9 +422,18 @@ public struct GenerateStage: Stage {
             "--json-settings-path=\(context.path(g.settings))", "--yaml-file=/dev/stdin", "--base64-out",
         ]
         let result = try await ProcessRunner.run(
-            argv, directory: context.workspace, stdin: Array(podYAML.utf8), logPath: context.logPath, captureOutput: true)
-        guard result.status == 0 else { throw StageFailure("genpolicy failed for \(workload) (exit \(result.status))", exitStatus: result.status) }
-        let text = String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            argv,
+            directory: context.workspace,
+            stdin: Array(podYAML.utf8),
+            logPath: context.logPath,
+            captureOutput: true
+        )
+        guard result.status == 0 else {
+            throw StageFailure("genpolicy failed for \(workload) (exit \(result.status))", exitStatus: result.status)
+        }
+        let text = String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
         do {
             return try Initdata.decode(annotation: text).toml
         } catch {

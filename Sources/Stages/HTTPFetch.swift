@@ -11,17 +11,25 @@ enum HTTPFetch {
     }
 
     /// Fetches `url` (https only), following up to `redirects` redirects.
-    static func get(_ url: String, caFile: String?, redirects: Int = 5, limit: Int = 1 << 30) throws(Failure) -> [UInt8] {
+    static func get(_ url: String, caFile: String?, redirects: Int = 5, limit: Int = 1 << 30) throws(Failure) -> [UInt8]
+    {
         var current = url
         for _ in 0...redirects {
             guard let parts = URLComponents(string: current), parts.scheme == "https", let host = parts.host else {
                 throw Failure(message: "unsupported URL \(current) (https:// only)", transient: false)
             }
-            var client = HTTPClient(endpoint: Endpoint(host: host, port: parts.port ?? 443), useTLS: true, tlsCAFile: caFile)
+            var client = HTTPClient(
+                endpoint: Endpoint(host: host, port: parts.port ?? 443),
+                useTLS: true,
+                tlsCAFile: caFile
+            )
             client.maxBodyBytes = limit
             let request = HTTPRequest(
-                method: "GET", path: parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath,
-                query: parts.percentEncodedQuery ?? "", headers: [("User-Agent", "contrast-pipe"), ("Accept", "*/*")])
+                method: "GET",
+                path: parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath,
+                query: parts.percentEncodedQuery ?? "",
+                headers: [("User-Agent", "contrast-pipe"), ("Accept", "*/*")]
+            )
             let response: HTTPResponse
             do { response = try client.send(request) } catch {
                 throw Failure(message: error.message, transient: error.transient)
@@ -35,7 +43,10 @@ enum HTTPFetch {
                 else { throw Failure(message: "\(current): redirect without Location", transient: false) }
                 current = next
             default:
-                throw Failure(message: "\(current): HTTP \(response.status)", transient: response.status >= 500 || response.status == 429)
+                throw Failure(
+                    message: "\(current): HTTP \(response.status)",
+                    transient: response.status >= 500 || response.status == 429
+                )
             }
         }
         throw Failure(message: "\(url): more than \(redirects) redirects", transient: false)

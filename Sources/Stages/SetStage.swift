@@ -50,20 +50,38 @@ public struct SetStage: Stage {
         retry = config.int("retry") ?? 180
         references = config.references("from")
         for p in [manifest, endpointFile, ownerKey] + resources where !Paths.isContained(p) {
-            throw config.error(at: "manifest", "'\(p)' in stage '\(config.stageName)' (set) must be a path inside the workspace")
+            throw config.error(
+                at: "manifest",
+                "'\(p)' in stage '\(config.stageName)' (set) must be a path inside the workspace"
+            )
         }
         guard ownerKey == "workload-owner.pem" else {
-            throw config.error(at: "workload-owner-key", "stage '\(config.stageName)' (set): the workload owner key must be workload-owner.pem in the workspace")
+            throw config.error(
+                at: "workload-owner-key",
+                "stage '\(config.stageName)' (set): the workload owner key must be workload-owner.pem in the workspace"
+            )
         }
     }
 
     public func run(_ context: StageContext) async throws -> StageResult {
-        let client = try await CoordinatorStage.client(endpointFile: endpointFile, context: context, retrySeconds: retry)
-        let op = SetOperation(client: client, manifestPath: context.path(manifest), resources: resources.map(context.path), workspace: context.workspace)
+        let client = try await CoordinatorStage.client(
+            endpointFile: endpointFile,
+            context: context,
+            retrySeconds: retry
+        )
+        let op = SetOperation(
+            client: client,
+            manifestPath: context.path(manifest),
+            resources: resources.map(context.path),
+            workspace: context.workspace
+        )
         let outcome = try await Blocking.run { () throws(CoordinatorError) in try op.run() }
         switch outcome {
         case .unchanged: context.log("the Coordinator already has this manifest; nothing sent")
-        case .set(let first): context.log(first ? "first manifest set; seed shares in seed-shares.json" : "manifest updated; mesh CA rotated")
+        case .set(let first):
+            context.log(
+                first ? "first manifest set; seed shares in seed-shares.json" : "manifest updated; mesh CA rotated"
+            )
         }
         return StageResult()
     }

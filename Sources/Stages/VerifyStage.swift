@@ -38,12 +38,19 @@ public struct VerifyStage: Stage {
         retry = config.int("retry") ?? 30
         references = config.references("from")
         for p in [manifest, endpointFile] where !Paths.isContained(p) {
-            throw config.error(at: "manifest", "'\(p)' in stage '\(config.stageName)' (verify) must be a path inside the workspace")
+            throw config.error(
+                at: "manifest",
+                "'\(p)' in stage '\(config.stageName)' (verify) must be a path inside the workspace"
+            )
         }
     }
 
     public func run(_ context: StageContext) async throws -> StageResult {
-        let client = try await CoordinatorStage.client(endpointFile: endpointFile, context: context, retrySeconds: retry)
+        let client = try await CoordinatorStage.client(
+            endpointFile: endpointFile,
+            context: context,
+            retrySeconds: retry
+        )
         let op = VerifyOperation(client: client, manifestPath: context.path(manifest), workspace: context.workspace)
         let state = try await Blocking.run { () throws(CoordinatorError) in try op.run() }
         context.log("verified the Coordinator; \(state.manifests.count) manifest(s) in history; wrote verify/")

@@ -71,7 +71,8 @@ enum CLI {
             default:
                 var message = "unknown command '\(command)'"
                 let known = [
-                    "run", "plan", "check", "graph", "explain", "cache", "patch", "generate", "evidence", "coordinator", "set", "verify",
+                    "run", "plan", "check", "graph", "explain", "cache", "patch", "generate", "evidence", "coordinator",
+                    "set", "verify",
                     "initializer", "recover", "version", "help",
                 ]
                 if let s = Suggest.closest(to: command, among: known) { message += " (did you mean '\(s)'?)" }

@@ -67,7 +67,8 @@ enum Commands {
             store = try openStore(pipeline.cacheDirectory)
         }
         trace.mark("lock + open store")
-        let interactive = isatty(2) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let interactive =
+            isatty(2) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
             && ProcessInfo.processInfo.environment["TERM"] != "dumb" && !args.json
         let graph = try StageGraph(pipeline)
         let total = graph.closure(of: args.positional.filter { pipeline.stage($0) != nil }).count
@@ -133,7 +134,16 @@ enum Commands {
         let ms = Int((DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1_000_000)
         try store.recordRun(
             pipeline: fp.pipeline,
-            summary: RunSummary(id: 0, ran: 0, cached: fp.stages.count, restored: 0, failed: 0, skipped: 0, status: "ok"))
+            summary: RunSummary(
+                id: 0,
+                ran: 0,
+                cached: fp.stages.count,
+                restored: 0,
+                failed: 0,
+                skipped: 0,
+                status: "ok"
+            )
+        )
         withExtendedLifetime(lock) {}
         if args.json {
             JSONReporter.emit([
@@ -149,7 +159,8 @@ enum Commands {
     // MARK: - plan / check
 
     static func plan(_ args: Arguments, check: Bool) throws -> Int32 {
-        if check, !args.json, args.positional.isEmpty, args.force.isEmpty, let peek = PipelineLoader.peek(path: args.file),
+        if check, !args.json, args.positional.isEmpty, args.force.isEmpty,
+            let peek = PipelineLoader.peek(path: args.file),
             FileManager.default.fileExists(atPath: peek.cacheDirectory + "/store.sqlite")
         {
             let store = try openStore(peek.cacheDirectory)
@@ -167,14 +178,21 @@ enum Commands {
         let stale = decisions.filter { $0.action != .upToDate }
         if args.json {
             for d in decisions {
-                JSONReporter.emit(["stage": d.stage, "action": d.action.rawValue, "reasons": d.reasons, "key": d.key ?? ""])
+                JSONReporter.emit([
+                    "stage": d.stage, "action": d.action.rawValue, "reasons": d.reasons, "key": d.key ?? "",
+                ])
             }
         } else if check {
             for d in stale { Output.out("stale: \(d.stage): \(d.reason)") }
-            Output.out(stale.isEmpty ? "up to date (\(decisions.count) stages)" : "\(stale.count) of \(decisions.count) stages stale")
+            Output.out(
+                stale.isEmpty
+                    ? "up to date (\(decisions.count) stages)" : "\(stale.count) of \(decisions.count) stages stale"
+            )
         } else {
             for d in decisions {
-                Output.out("\(d.action.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(d.stage): \(d.reason)")
+                Output.out(
+                    "\(d.action.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(d.stage): \(d.reason)"
+                )
             }
         }
         if check { return stale.isEmpty ? 0 : 1 }
@@ -199,7 +217,10 @@ enum Commands {
         }
         let pipeline = try loadPipeline(args)
         guard let ps = pipeline.stage(name) else {
-            throw EngineError.unknownStage(name, suggestion: Suggest.closest(to: name, among: pipeline.stages.map(\.name)))
+            throw EngineError.unknownStage(
+                name,
+                suggestion: Suggest.closest(to: name, among: pipeline.stages.map(\.name))
+            )
         }
         let store = try openStore(pipeline.cacheDirectory)
         var opts = options(args)
@@ -209,10 +230,14 @@ enum Commands {
         let history = try store.history(pipeline: pipeline.name, stage: name)
         if args.json {
             JSONReporter.emit([
-                "stage": name, "type": ps.typeName, "action": decision?.action.rawValue ?? "", "reasons": decision?.reasons ?? [],
+                "stage": name, "type": ps.typeName, "action": decision?.action.rawValue ?? "",
+                "reasons": decision?.reasons ?? [],
                 "key": decision?.key ?? "",
                 "history": history.map {
-                    ["run": $0.runID, "outcome": $0.outcome, "reason": $0.reason, "duration_ms": $0.durationMilliseconds] as [String: Any]
+                    [
+                        "run": $0.runID, "outcome": $0.outcome, "reason": $0.reason,
+                        "duration_ms": $0.durationMilliseconds,
+                    ] as [String: Any]
                 },
             ])
             return 0
@@ -245,7 +270,12 @@ enum Commands {
         do {
             let text = try PatchStage.readText(input, name: input)
             result = try PatchStage.patch(
-                text: text, inputName: input, diffs: args.diffs.map { ($0, $0) }, fuzz: args.fuzz ?? 0, transforms: [])
+                text: text,
+                inputName: input,
+                diffs: args.diffs.map { ($0, $0) },
+                fuzz: args.fuzz ?? 0,
+                transforms: []
+            )
         } catch let f as StageFailure {
             Output.err("contrast-pipe: \(f.message)")
             return 2
@@ -255,7 +285,10 @@ enum Commands {
         case "-":
             FileHandle.standardOutput.write(Data(result.text.utf8))
         case let out?:
-            try FileSystem.writeAtomically(Array(result.text.utf8), to: Paths.resolve(out, against: Paths.currentDirectory))
+            try FileSystem.writeAtomically(
+                Array(result.text.utf8),
+                to: Paths.resolve(out, against: Paths.currentDirectory)
+            )
         case nil:
             let path = Paths.resolve(input, against: Paths.currentDirectory)
             try FileSystem.writeAtomically(Array(result.text.utf8), to: path, mode: FileSystem.mode(path))
@@ -266,7 +299,9 @@ enum Commands {
     // MARK: - generate
 
     static func generate(_ args: Arguments) async throws -> Int32 {
-        guard let platform = args.referenceValues else { throw UsageError(message: "generate needs --reference-values PLATFORM") }
+        guard let platform = args.referenceValues else {
+            throw UsageError(message: "generate needs --reference-values PLATFORM")
+        }
         guard !args.positional.isEmpty else { throw UsageError(message: "generate needs at least one PATH") }
         let files: [String]
         do { files = try FileSystem.yamlFiles(args.positional) } catch {
@@ -277,11 +312,16 @@ enum Commands {
         let manifest = args.manifest ?? "manifest.json"
         let temp = ".contrast-pipe-generate-\(getpid()).yml"
         var config = "inputs: [\(files.map { Canonical.quoteJSON($0) }.joined(separator: ", "))]\n"
-        config += "output: \(temp)\nmanifest: \(Canonical.quoteJSON(manifest))\nplatform: \(Canonical.quoteJSON(platform))\n"
+        config +=
+            "output: \(temp)\nmanifest: \(Canonical.quoteJSON(manifest))\nplatform: \(Canonical.quoteJSON(platform))\n"
         let keyDir = Paths.directory(of: manifest)
-        config += "workload-owner-key: \(Canonical.quoteJSON(keyDir == "." ? "workload-owner.pem" : keyDir + "/workload-owner.pem"))\n"
-        config += "seedshare-owner-key: \(Canonical.quoteJSON(keyDir == "." ? "seedshare-owner.pem" : keyDir + "/seedshare-owner.pem"))\n"
-        if FileManager.default.fileExists(atPath: manifest) { config += "base-manifest: \(Canonical.quoteJSON(manifest))\n" }
+        config +=
+            "workload-owner-key: \(Canonical.quoteJSON(keyDir == "." ? "workload-owner.pem" : keyDir + "/workload-owner.pem"))\n"
+        config +=
+            "seedshare-owner-key: \(Canonical.quoteJSON(keyDir == "." ? "seedshare-owner.pem" : keyDir + "/seedshare-owner.pem"))\n"
+        if FileManager.default.fileExists(atPath: manifest) {
+            config += "base-manifest: \(Canonical.quoteJSON(manifest))\n"
+        }
         let node = try YAMLParser.parse(config, file: "<generate flags>")
         let stageConfig = StageConfig(stageName: "generate", node: node, source: nil, defaults: PipelineDefaults())
         let stage: GenerateStage
@@ -294,8 +334,16 @@ enum Commands {
         try stage.createInputs(in: workspace)
         let store = try Store(path: nil)
         let context = StageContext(
-            stageName: "generate", pipelineName: "generate", workspace: workspace, logPath: "/dev/null", upstream: [:],
-            defaults: PipelineDefaults(), counters: RunCounters(), store: store, warn: { Output.err($0) })
+            stageName: "generate",
+            pipelineName: "generate",
+            workspace: workspace,
+            logPath: "/dev/null",
+            upstream: [:],
+            defaults: PipelineDefaults(),
+            counters: RunCounters(),
+            store: store,
+            warn: { Output.err($0) }
+        )
         defer { unlink(temp) }
         do {
             _ = try await stage.run(context)
@@ -316,7 +364,8 @@ enum Commands {
             // In place, as contrast generate does: each file gets its own resources back, in order.
             var offset = 0
             for file in files {
-                let count = try KubeDocuments(yaml: try PatchStage.readText(file, name: file), file: file).resources.count
+                let count = try KubeDocuments(yaml: try PatchStage.readText(file, name: file), file: file).resources
+                    .count
                 let part = KubeDocuments(resources: Array(rendered.resources[offset..<(offset + count)]))
                 offset += count
                 try FileSystem.writeAtomically(Array(try part.yaml().utf8), to: Paths.resolve(file, against: workspace))
@@ -369,7 +418,9 @@ enum Commands {
             let r = try store.verify()
             for (digest, actual) in r.corrupt { Output.out("corrupt blob \(digest) (content hashes to \(actual))") }
             if r.integrity != "ok" { Output.out("database integrity: \(r.integrity)") }
-            Output.out(r.ok ? "ok: \(r.checked) blobs verified" : "FAILED: \(r.corrupt.count) of \(r.checked) blobs corrupt")
+            Output.out(
+                r.ok ? "ok: \(r.checked) blobs verified" : "FAILED: \(r.corrupt.count) of \(r.checked) blobs corrupt"
+            )
             return r.ok ? 0 : 1
         case "gc":
             guard let text = args.maxSize else { throw UsageError(message: "cache gc needs --max-size SIZE") }
@@ -382,10 +433,14 @@ enum Commands {
             withExtendedLifetime(lock) {}
             Output.out(
                 "removed \(r.removedBlobs) blobs (\(SizeParser.format(r.removedBytes))), \(r.removedActions) action entries; "
-                    + "store now \(SizeParser.format(r.after)) (was \(SizeParser.format(r.before)))")
+                    + "store now \(SizeParser.format(r.after)) (was \(SizeParser.format(r.before)))"
+            )
             return 0
         default:
-            throw UsageError(message: sub.isEmpty ? "cache needs a subcommand: stats, verify or gc" : "unknown cache subcommand '\(sub)'")
+            throw UsageError(
+                message: sub.isEmpty
+                    ? "cache needs a subcommand: stats, verify or gc" : "unknown cache subcommand '\(sub)'"
+            )
         }
     }
 }

@@ -53,13 +53,19 @@ enum EvidenceCommand {
                 let qe = names.first { $0.lowercased().contains("qe_identity") && $0.hasSuffix(".json") }
                 let chainFile = names.first { $0.lowercased().contains("signing") && $0.hasSuffix(".pem") }
                 guard let tcb, let chainFile else {
-                    throw UsageError(message: "--collateral \(dir) needs a *tcbinfo*.json and a *signing*.pem (TCB signing chain)")
+                    throw UsageError(
+                        message: "--collateral \(dir) needs a *tcbinfo*.json and a *signing*.pem (TCB signing chain)"
+                    )
                 }
                 do {
                     let collateral = try TDXCollateral(
-                        tcbInfo: try read("\(dir)/\(tcb)"), qeIdentity: try qe.map { try read("\(dir)/\($0)") })
+                        tcbInfo: try read("\(dir)/\(tcb)"),
+                        qeIdentity: try qe.map { try read("\(dir)/\($0)") }
+                    )
                     let chain = try Certificate.pemChain(try read("\(dir)/\(chainFile)"))
-                    verdict.checks += collateral.verify(quote, signingChain: chain, at: at ?? Int64(Date().timeIntervalSince1970)).checks
+                    verdict.checks +=
+                        collateral.verify(quote, signingChain: chain, at: at ?? Int64(Date().timeIntervalSince1970))
+                        .checks
                 } catch let e as UsageError {
                     throw e
                 } catch {
@@ -77,7 +83,9 @@ enum EvidenceCommand {
                     ("rtmr0", hex(quote.rtmrs[0])), ("rtmr1", hex(quote.rtmrs[1])), ("rtmr2", hex(quote.rtmrs[2])),
                     ("rtmr3", hex(quote.rtmrs[3])), ("td_attributes", "0x" + String(quote.tdAttributes, radix: 16)),
                     ("xfam", "0x" + String(quote.xfam, radix: 16)), ("report_data", hex(quote.reportData)),
-                ], json: args.json)
+                ],
+                json: args.json
+            )
         }
         guard let reportPath = args.snpReport else {
             throw UsageError(message: "evidence verify needs --snp-report FILE or --tdx-quote FILE")
@@ -96,18 +104,22 @@ enum EvidenceCommand {
         do {
             report = try SNPReport(try read(reportPath), product: product)
             let certBytes = try read(certPath)
-            leaf = certBytes.starts(with: Array("-----".utf8))
+            leaf =
+                certBytes.starts(with: Array("-----".utf8))
                 ? try Certificate.pemChain(certBytes)[0] : try Certificate(der: certBytes)
             if let simulated = args.simulatedRoot {
                 Output.err(
                     "WARNING: trusting a SIMULATED attestation root (\(simulated)). Evidence accepted against it proves "
-                        + "nothing about real hardware. Never use --insecure-simulated-root outside local tests.")
+                        + "nothing about real hardware. Never use --insecure-simulated-root outside local tests."
+                )
                 chain = try Certificate.pemChain(try read(simulated))
             } else if let chainPath = args.chain {
                 chain = try Certificate.pemChain(try read(chainPath))
             } else {
                 guard let pinned = AMDRoots.chain(report.product, vlek: leaf.subjectCommonName == "SEV-VLEK") else {
-                    throw UsageError(message: "the built-in AMD chain for \(report.product.rawValue) does not match its pin")
+                    throw UsageError(
+                        message: "the built-in AMD chain for \(report.product.rawValue) does not match its pin"
+                    )
                 }
                 chain = pinned
             }
@@ -120,17 +132,26 @@ enum EvidenceCommand {
         var verifier = SNPVerifier(chain: chain)
         verifier.at = at
         // With reference values, their GuestPolicy decides about debugging.
-        if let policy, policy.snp.contains(where: { $0["GuestPolicy"]?["Debug"] == .bool(true) }) { verifier.forbidDebug = false }
+        if let policy, policy.snp.contains(where: { $0["GuestPolicy"]?["Debug"] == .bool(true) }) {
+            verifier.forbidDebug = false
+        }
         var verdict = verifier.verify(report, leaf: leaf)
         if let policy { verdict.checks += policy.check(report).checks }
         let hex: ([UInt8]) -> String = { Digest(bytes: $0).hex }
         let fields: [(String, String)] = [
             ("version", "\(report.version)"), ("product", report.product.rawValue), ("guest_svn", "\(report.guestSVN)"),
-            ("policy", "0x" + String(report.policy, radix: 16) + " (ABI \(report.abi.major).\(report.abi.minor), debug \(report.debugAllowed ? "allowed" : "forbidden"))"),
+            (
+                "policy",
+                "0x" + String(report.policy, radix: 16)
+                    + " (ABI \(report.abi.major).\(report.abi.minor), debug \(report.debugAllowed ? "allowed" : "forbidden"))"
+            ),
             ("vmpl", "\(report.vmpl)"), ("signing_key", report.signingKey == 1 ? "VLEK" : "VCEK"),
             ("measurement", hex(report.measurement)), ("host_data", hex(report.hostData)),
             ("report_data", hex(report.reportData)), ("chip_id", hex(report.chipID)),
-            ("reported_tcb", "bl=\(report.reportedTCB.bootloader) tee=\(report.reportedTCB.tee) snp=\(report.reportedTCB.snp) ucode=\(report.reportedTCB.microcode)"),
+            (
+                "reported_tcb",
+                "bl=\(report.reportedTCB.bootloader) tee=\(report.reportedTCB.tee) snp=\(report.reportedTCB.snp) ucode=\(report.reportedTCB.microcode)"
+            ),
         ]
         return Self.report(verdict, fields: fields, json: args.json)
     }
@@ -140,7 +161,9 @@ enum EvidenceCommand {
         if json {
             JSONReporter.emit([
                 "accepted": verdict.accepted, "fields": Dictionary(uniqueKeysWithValues: fields),
-                "checks": verdict.checks.map { ["name": $0.name, "passed": $0.passed, "detail": $0.detail] as [String: Any] },
+                "checks": verdict.checks.map {
+                    ["name": $0.name, "passed": $0.passed, "detail": $0.detail] as [String: Any]
+                },
             ])
         } else {
             for (k, v) in fields { Output.out("\(k.padding(toLength: 13, withPad: " ", startingAt: 0)) \(v)") }

@@ -29,7 +29,12 @@ func parse() -> Options {
         case "--simulated-tee": o.tee = args.next() ?? ""
         case "--initdata": o.initdata = args.next() ?? ""
         default:
-            FileHandle.standardError.write(Data("usage: coordinator-load --address A --mode mesh|attest --clients N --seconds S --simulated-tee DIR --initdata FILE\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "usage: coordinator-load --address A --mode mesh|attest --clients N --seconds S --simulated-tee DIR --initdata FILE\n"
+                        .utf8
+                )
+            )
             exit(2)
         }
     }
@@ -42,7 +47,8 @@ let issuer: SimulatedSNPIssuer? =
     options.mode == "mesh"
     ? SimulatedSNPIssuer(
         tee: try SimulatedTEE(directory: options.tee),
-        hostData: SHA256.hash([UInt8](try Data(contentsOf: URL(fileURLWithPath: options.initdata)))).bytes)
+        hostData: SHA256.hash([UInt8](try Data(contentsOf: URL(fileURLWithPath: options.initdata)))).bytes
+    )
     : nil
 
 struct Totals {
@@ -94,7 +100,9 @@ group.wait()
 let elapsed = Date().timeIntervalSince(start)
 let t = totals.withLock { $0 }
 let sorted = t.latencies.sorted()
-func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
+func pct(_ p: Double) -> Double {
+    sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000
+}
 let result: [String: Any] = [
     "mode": options.mode, "clients": options.clients, "requests": t.ok, "errors": t.errors, "seconds": elapsed,
     "per_second": Double(t.ok) / elapsed, "p50_ms": pct(0.5), "p99_ms": pct(0.99), "first_error": t.firstError ?? "",

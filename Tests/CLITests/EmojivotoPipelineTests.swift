@@ -16,7 +16,10 @@ import YAML
             try FileManager.default.copyItem(atPath: "\(Self.source)/\(item)", toPath: "\(dir.path)/\(item)")
         }
         // The copy keeps its cache inside itself.
-        let text = dir.read("contrast.pipeline.yaml")!.replacingOccurrences(of: "cache: ../../cache", with: "cache: cache")
+        let text = dir.read("contrast.pipeline.yaml")!.replacingOccurrences(
+            of: "cache: ../../cache",
+            with: "cache: cache"
+        )
         try dir.write("contrast.pipeline.yaml", text)
         return dir
     }
@@ -44,7 +47,11 @@ import YAML
         for r in docs.resources where r.hasPodSpec {
             let value = try #require(r.podAnnotations[Initdata.annotation])
             let initdata = try Initdata.decode(annotation: value)
-            #expect(String(decoding: initdata.toml, as: UTF8.self).hasPrefix("version = '0.1.0'\nalgorithm = 'sha256'\n\n[data]\n"))
+            #expect(
+                String(decoding: initdata.toml, as: UTF8.self).hasPrefix(
+                    "version = '0.1.0'\nalgorithm = 'sha256'\n\n[data]\n"
+                )
+            )
             #expect(try initdata.dataEntries()["policy.rego"]?.contains("package agent_policy") == true)
             #expect(manifest.policies[SHA256.hash(initdata.toml).hex] != nil)
             digests.append(initdata.digest)
@@ -73,10 +80,16 @@ import YAML
         for (a, b) in zip(declarative.resources, diffed.resources) where a.hasPodSpec {
             #expect(a.podSpec?["runtimeClassName"] == b.podSpec?["runtimeClassName"])
             #expect(a.podAnnotations == b.podAnnotations)
-            #expect(a.podSpec?["containers"]?.items?[0]["resources"] == b.podSpec?["containers"]?.items?[0]["resources"])
+            #expect(
+                a.podSpec?["containers"]?.items?[0]["resources"] == b.podSpec?["containers"]?.items?[0]["resources"]
+            )
         }
         // The cluster variant loads and has the kubectl stages.
-        #expect(try CLI.run(["graph", "-f", "cluster.pipeline.yaml"], in: dir.path).stdout.contains("\"apply-runtime\" -> \"apply\""))
+        #expect(
+            try CLI.run(["graph", "-f", "cluster.pipeline.yaml"], in: dir.path).stdout.contains(
+                "\"apply-runtime\" -> \"apply\""
+            )
+        )
 
         // Upstream changes the web image: re-pin the download, and only web's policy is recomputed.
         let gitops = dir.path + "/gitops"
@@ -86,12 +99,16 @@ import YAML
         let mirror = dir.read("mirror/emojivoto-demo.yml")!
         let edited = mirror.replacingOccurrences(
             of: "emojivoto-web:v11@sha256:d21f9fdb794f754b076344ce01c4858c499617c952cc6a941ac3cefbf5ccedfd",
-            with: "emojivoto-web:v12@sha256:1111111111111111111111111111111111111111111111111111111111111111")
+            with: "emojivoto-web:v12@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+        )
         try dir.write("mirror/emojivoto-demo.yml", edited)
         try dir.write(
             "contrast.pipeline.yaml",
             dir.read("contrast.pipeline.yaml")!.replacingOccurrences(
-                of: SHA256.hash(string: mirror).hex, with: SHA256.hash(string: edited).hex))
+                of: SHA256.hash(string: mirror).hex,
+                with: SHA256.hash(string: edited).hex
+            )
+        )
         let meshBefore = dir.read("mesh-ca.pem")
         let third = try CLI.run(["run", "--json"], in: dir.path)
         #expect(third.status == 0, "\(third.stderr)")
@@ -119,11 +136,16 @@ import YAML
         try dir.write("deployment/resources.yml", "tampered\n")
         let edited2 = mirror.replacingOccurrences(
             of: "emojivoto-web:v11@sha256:d21f9fdb794f754b076344ce01c4858c499617c952cc6a941ac3cefbf5ccedfd",
-            with: "emojivoto-web:v13@sha256:3333333333333333333333333333333333333333333333333333333333333333")
+            with: "emojivoto-web:v13@sha256:3333333333333333333333333333333333333333333333333333333333333333"
+        )
         try dir.write("mirror/emojivoto-demo.yml", edited2)
         try dir.write(
             "contrast.pipeline.yaml",
-            dir.read("contrast.pipeline.yaml")!.replacingOccurrences(of: SHA256.hash(string: edited).hex, with: SHA256.hash(string: edited2).hex))
+            dir.read("contrast.pipeline.yaml")!.replacingOccurrences(
+                of: SHA256.hash(string: edited).hex,
+                with: SHA256.hash(string: edited2).hex
+            )
+        )
         let fourth = try CLI.run(["run", "--json"], in: dir.path)
         #expect(fourth.status == 0, "\(fourth.stderr)")
         let c4 = summary(fourth)["counters"] as? [String: Int] ?? [:]
@@ -137,11 +159,13 @@ import YAML
 
     @Test(arguments: [
         (
-            "+            requests:\n+              memory: 400Mi", "+            requests:\n+              memory: 300Mi",
+            "+            requests:\n+              memory: 400Mi",
+            "+            requests:\n+              memory: 300Mi",
             "Deployment/emoji: container emoji-svc: memory requests (300Mi) must equal limits (400Mi)"
         ),
         (
-            "servicemesh-egress: emoji#127.137.0.1:8081#emoji-svc:8080", "servicemesh-egress: emoji#10.0.0.1:8081#emoji-svc:8080",
+            "servicemesh-egress: emoji#127.137.0.1:8081#emoji-svc:8080",
+            "servicemesh-egress: emoji#10.0.0.1:8081#emoji-svc:8080",
             "Deployment/web: annotation contrast.edgeless.systems/servicemesh-egress: entry 'emoji#10.0.0.1:8081#emoji-svc:8080': listen address 10.0.0.1:8081 is not in local CIDR 127.0.0.1/8"
         ),
         (
@@ -157,7 +181,10 @@ import YAML
         for name in ["patches/2-memory.diff", "patches/3-service-mesh.diff"] {
             let text = dir.read(name)!
             if text.contains(find) {
-                try dir.write(name, text.replacingOccurrences(of: find, with: replace, options: [], range: text.range(of: find)))
+                try dir.write(
+                    name,
+                    text.replacingOccurrences(of: find, with: replace, options: [], range: text.range(of: find))
+                )
             }
         }
         let r = try CLI.run(["run"], in: dir.path)
@@ -173,13 +200,19 @@ import YAML
         let dir = try TempDir()
         let source = EmojivotoPipelineTests.source
         try FileManager.default.createDirectory(atPath: dir.path + "/deployment", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: "\(source)/mirror/coordinator.yml", toPath: "\(dir.path)/deployment/coordinator.yml")
+        try FileManager.default.copyItem(
+            atPath: "\(source)/mirror/coordinator.yml",
+            toPath: "\(dir.path)/deployment/coordinator.yml"
+        )
         try FileManager.default.copyItem(atPath: "\(source)/mirror/emojivoto-demo.yml", toPath: "\(dir.path)/demo.yml")
         for diff in ["1-runtime-class", "2-memory", "3-service-mesh"] {
             let r = try CLI.run(["patch", "--diff", "\(source)/patches/\(diff).diff", "demo.yml"], in: dir.path)
             #expect(r.status == 0, "\(r.stderr)")
         }
-        try FileManager.default.moveItem(atPath: dir.path + "/demo.yml", toPath: dir.path + "/deployment/emojivoto-demo.yml")
+        try FileManager.default.moveItem(
+            atPath: dir.path + "/demo.yml",
+            toPath: dir.path + "/deployment/emojivoto-demo.yml"
+        )
         let first = try CLI.run(["generate", "--reference-values", "metal-qemu-snp", "deployment"], in: dir.path)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.contains("expected missing: ReferenceValues.snp[0].MinimumTCB.BootloaderVersion"))

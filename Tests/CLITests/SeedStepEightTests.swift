@@ -14,8 +14,13 @@ import Testing
         init(in dir: String, port: Int, extra: [String] = []) throws {
             self.port = port
             let (p, _, _) = try CLI.start(
-                ["coordinator", "serve", "--simulated-tee", "--state", "state", "--initdata", "coordinator.toml", "--listen", "127.0.0.1:\(port)", "-q"]
-                    + extra, in: dir)
+                [
+                    "coordinator", "serve", "--simulated-tee", "--state", "state", "--initdata", "coordinator.toml",
+                    "--listen", "127.0.0.1:\(port)", "-q",
+                ]
+                    + extra,
+                in: dir
+            )
             process = p
             // The first start creates the simulated platform (RSA-4096 keys): wait for the port.
             for _ in 0..<1500 where !HTTPSServer.canConnect(port) { usleep(20_000) }
@@ -39,7 +44,10 @@ import Testing
         init(in dir: String, cert: String, key: String) throws {
             port = try HTTPSServer.freePort()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", cert, "-key", key, "-cert_chain", cert, "-www", "-quiet"]
+            process.arguments = [
+                "s_server", "-accept", "127.0.0.1:\(port)", "-cert", cert, "-key", key, "-cert_chain", cert, "-www",
+                "-quiet",
+            ]
             process.currentDirectoryURL = URL(fileURLWithPath: dir)
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
@@ -67,15 +75,27 @@ import Testing
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return CLI.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return CLI.Result(
+            status: p.terminationStatus,
+            stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: e, as: UTF8.self)
+        )
     }
 
     static func sClient(_ port: Int, in dir: String) throws -> CLI.Result {
-        try tool("/usr/bin/openssl", ["s_client", "-CAfile", "verify/mesh-ca.pem", "-verify_return_error", "-connect", "127.0.0.1:\(port)"], in: dir)
+        try tool(
+            "/usr/bin/openssl",
+            ["s_client", "-CAfile", "verify/mesh-ca.pem", "-verify_return_error", "-connect", "127.0.0.1:\(port)"],
+            in: dir
+        )
     }
 
     static func curl(_ port: Int, in dir: String) throws -> CLI.Result {
-        try tool("/usr/bin/curl", ["-sS", "-o", "/dev/null", "--cacert", "verify/mesh-ca.pem", "https://127.0.0.1:\(port)/"], in: dir)
+        try tool(
+            "/usr/bin/curl",
+            ["-sS", "-o", "/dev/null", "--cacert", "verify/mesh-ca.pem", "https://127.0.0.1:\(port)/"],
+            in: dir
+        )
     }
 
     /// Writes each workload's initdata TOML (decoded from the rendered resources) as `<name>.toml`.
@@ -83,7 +103,9 @@ import Testing
         let docs = try KubeDocuments(yaml: dir.read("deployment/resources.yml")!, file: "resources.yml")
         for r in docs.resources {
             guard let value = r.podAnnotations[Initdata.annotation] else { continue }
-            try Data(try Initdata.decode(annotation: value).toml).write(to: URL(fileURLWithPath: "\(dir.path)/\(r.name).toml"))
+            try Data(try Initdata.decode(annotation: value).toml).write(
+                to: URL(fileURLWithPath: "\(dir.path)/\(r.name).toml")
+            )
         }
     }
 
@@ -97,7 +119,10 @@ import Testing
         let c = ["-c", "127.0.0.1:\(port)", "--insecure-simulated-root", "state/simulated-tee/ask_ark.pem"]
 
         // Step 6: set.
-        let set = try CLI.run(["set"] + c + ["-m", "deployment/manifest.json", "deployment/resources.yml"], in: dir.path)
+        let set = try CLI.run(
+            ["set"] + c + ["-m", "deployment/manifest.json", "deployment/resources.yml"],
+            in: dir.path
+        )
         #expect(set.status == 0, "\(set.stderr)")
         #expect(set.stdout.contains("Manifest set successfully"))
         #expect(set.stderr.contains("WARNING: trusting a SIMULATED attestation root"))
@@ -115,7 +140,8 @@ import Testing
         let initializer = try CLI.run(["initializer"] + c + ["--initdata", "web.toml", "--out", "web"], in: dir.path)
         #expect(initializer.status == 0, "\(initializer.stderr)")
         #expect(dir.read("web/key.pem")?.hasPrefix("-----BEGIN PRIVATE KEY-----") == true)
-        let keyMode = try FileManager.default.attributesOfItem(atPath: dir.path + "/web/key.pem")[.posixPermissions] as? Int
+        let keyMode =
+            try FileManager.default.attributesOfItem(atPath: dir.path + "/web/key.pem")[.posixPermissions] as? Int
         #expect(keyMode == 0o600)
         #expect(dir.read("web/workload-secret-seed")?.count == 64)
         let web = try TLSServer(in: dir.path, cert: "web/certChain.pem", key: "web/key.pem")
@@ -129,10 +155,19 @@ import Testing
 
         // Optional section: add the IP SAN in the pipeline, re-render, set (signed update, CA rotation), verify.
         let pipeline = dir.read("contrast.pipeline.yaml")!
-        try dir.write("contrast.pipeline.yaml", pipeline.replacingOccurrences(of: "      minimum-tcb-file: snphost-tcb.txt\n", with: "      minimum-tcb-file: snphost-tcb.txt\n      sans: {web: [127.0.0.1]}\n"))
+        try dir.write(
+            "contrast.pipeline.yaml",
+            pipeline.replacingOccurrences(
+                of: "      minimum-tcb-file: snphost-tcb.txt\n",
+                with: "      minimum-tcb-file: snphost-tcb.txt\n      sans: {web: [127.0.0.1]}\n"
+            )
+        )
         #expect(try CLI.run(["run", "apply"], in: dir.path).status == 0)
         let oldMesh = dir.read("mesh-ca.pem")
-        let update = try CLI.run(["set"] + c + ["-m", "deployment/manifest.json", "deployment/resources.yml"], in: dir.path)
+        let update = try CLI.run(
+            ["set"] + c + ["-m", "deployment/manifest.json", "deployment/resources.yml"],
+            in: dir.path
+        )
         #expect(update.status == 0, "\(update.stderr)")
         #expect(dir.read("mesh-ca.pem") != oldMesh)
         #expect(try CLI.run(["verify"] + c + ["-m", "deployment/manifest.json"], in: dir.path).status == 0)
@@ -140,10 +175,16 @@ import Testing
         // The certificate issued under the previous mesh CA is rejected now.
         let stale = try Self.sClient(web.port, in: dir.path)
         #expect(stale.status != 0)
-        #expect(stale.stdout.contains("Verify return code: 20 (unable to get local issuer certificate)"), "\(stale.stdout)")
+        #expect(
+            stale.stdout.contains("Verify return code: 20 (unable to get local issuer certificate)"),
+            "\(stale.stdout)"
+        )
         // Re-issued (a restarted workload): curl accepts the IP now. (Without --insecure-simulated-root the
         // initializer finds the simulated platform through --state, like the Coordinator it runs next to.)
-        let reissue = try CLI.run(["initializer", "-c", "127.0.0.1:\(port)", "--state", "state", "--initdata", "web.toml", "--out", "web2"], in: dir.path)
+        let reissue = try CLI.run(
+            ["initializer", "-c", "127.0.0.1:\(port)", "--state", "state", "--initdata", "web.toml", "--out", "web2"],
+            in: dir.path
+        )
         #expect(reissue.status == 0, "\(reissue.stderr)")
         let web2 = try TLSServer(in: dir.path, cert: "web2/certChain.pem", key: "web2/key.pem")
         let withSAN = try Self.curl(web2.port, in: dir.path)
@@ -155,7 +196,10 @@ import Testing
         #expect(mismatch.stderr.contains("active manifest does not match expected manifest"))
         // set on an up-to-date Coordinator sends nothing (no rotation).
         let mesh = dir.read("mesh-ca.pem")
-        let again = try CLI.run(["set"] + c + ["-m", "deployment/manifest.json", "deployment/resources.yml"], in: dir.path)
+        let again = try CLI.run(
+            ["set"] + c + ["-m", "deployment/manifest.json", "deployment/resources.yml"],
+            in: dir.path
+        )
         #expect(again.stdout.contains("already has this manifest"))
         #expect(dir.read("mesh-ca.pem") == mesh)
 
@@ -169,9 +213,16 @@ import Testing
         // Without the seed: recovery mode until `recover` with seedshare-owner.pem and seed-shares.json.
         try FileManager.default.removeItem(atPath: dir.path + "/state/secrets/seed.json")
         served = try Served(in: dir.path, port: port)
-        let readiness = try Self.tool("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/probe/readiness"], in: dir.path)
+        let readiness = try Self.tool(
+            "/usr/bin/curl",
+            ["-s", "http://127.0.0.1:\(port)/probe/readiness"],
+            in: dir.path
+        )
         #expect(readiness.stdout == "recovery mode\n")
-        let refused = try CLI.run(["set"] + c + ["-m", "deployment/manifest.json", "deployment/resources.yml"], in: dir.path)
+        let refused = try CLI.run(
+            ["set"] + c + ["-m", "deployment/manifest.json", "deployment/resources.yml"],
+            in: dir.path
+        )
         #expect(refused.status == 1 && refused.stderr.contains("recovery mode"))
         let recover = try CLI.run(["recover"] + c + ["-m", "deployment/manifest.json"], in: dir.path)
         #expect(recover.status == 0, "\(recover.stderr)")
@@ -191,8 +242,11 @@ import Testing
         // The same pipeline with the coordinator stage pointing at the running Coordinator (address from a command,
         // as `kubectl get svc coordinator -o jsonpath=...` would print it).
         let pipeline = dir.read("contrast.pipeline.yaml")!.replacingOccurrences(
-            of: "      mode: embedded\n      resources: [deployment/resources.yml]\n      from: generate\n      state: coordinator/state\n",
-            with: "      mode: remote\n      address-command: echo 127.0.0.1\n      port: \(port)\n      insecure-simulated-root: state/simulated-tee/ask_ark.pem\n")
+            of:
+                "      mode: embedded\n      resources: [deployment/resources.yml]\n      from: generate\n      state: coordinator/state\n",
+            with:
+                "      mode: remote\n      address-command: echo 127.0.0.1\n      port: \(port)\n      insecure-simulated-root: state/simulated-tee/ask_ark.pem\n"
+        )
         #expect(pipeline.contains("mode: remote"))
         try dir.write("contrast.pipeline.yaml", pipeline)
         let run = try CLI.run(["run"], in: dir.path)
@@ -207,7 +261,15 @@ import Testing
         #expect(forced.status == 0)
         let history = try Self.tool("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/probe/readiness"], in: dir.path)
         #expect(history.stdout == "ready\n")
-        #expect(try CLI.run(["verify", "-c", "127.0.0.1:\(port)", "--insecure-simulated-root", "state/simulated-tee/ask_ark.pem", "-m", "deployment/manifest.json"], in: dir.path).status == 0)
+        #expect(
+            try CLI.run(
+                [
+                    "verify", "-c", "127.0.0.1:\(port)", "--insecure-simulated-root", "state/simulated-tee/ask_ark.pem",
+                    "-m", "deployment/manifest.json",
+                ],
+                in: dir.path
+            ).status == 0
+        )
         #expect(dir.read("verify/manifest.1.json") == nil)
     }
 
@@ -217,25 +279,55 @@ import Testing
         try Self.extractInitdata(dir)
         let gen = try Self.tool(
             "/usr/bin/openssl",
-            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "tls-key.pem", "-out", "tls.pem",
-             "-days", "2", "-subj", "/CN=coordinator", "-addext", "subjectAltName=IP:127.0.0.1"], in: dir.path)
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                "tls-key.pem", "-out", "tls.pem",
+                "-days", "2", "-subj", "/CN=coordinator", "-addext", "subjectAltName=IP:127.0.0.1",
+            ],
+            in: dir.path
+        )
         #expect(gen.status == 0, "\(gen.stderr)")
         let port = try HTTPSServer.freePort()
         let served = try Served(in: dir.path, port: port, extra: ["--tls-cert", "tls.pem", "--tls-key", "tls-key.pem"])
         defer { _ = served.stop() }
-        let curl = try Self.tool("/usr/bin/curl", ["-sS", "--cacert", "tls.pem", "https://127.0.0.1:\(port)/probe/startup"], in: dir.path)
+        let curl = try Self.tool(
+            "/usr/bin/curl",
+            ["-sS", "--cacert", "tls.pem", "https://127.0.0.1:\(port)/probe/startup"],
+            in: dir.path
+        )
         #expect(curl.stdout == "awaiting manifest\n", "\(curl.stderr)")
         let handshake = try Self.tool(
-            "/usr/bin/openssl", ["s_client", "-CAfile", "tls.pem", "-verify_return_error", "-connect", "127.0.0.1:\(port)"], in: dir.path)
+            "/usr/bin/openssl",
+            ["s_client", "-CAfile", "tls.pem", "-verify_return_error", "-connect", "127.0.0.1:\(port)"],
+            in: dir.path
+        )
         #expect(handshake.stdout.contains("Verify return code: 0 (ok)"))
-        let c = ["-c", "127.0.0.1:\(port)", "--tls-ca", "tls.pem", "--insecure-simulated-root", "state/simulated-tee/ask_ark.pem"]
-        let set = try CLI.run(["set"] + c + ["-m", "deployment/manifest.json", "deployment/resources.yml"], in: dir.path)
+        let c = [
+            "-c", "127.0.0.1:\(port)", "--tls-ca", "tls.pem", "--insecure-simulated-root",
+            "state/simulated-tee/ask_ark.pem",
+        ]
+        let set = try CLI.run(
+            ["set"] + c + ["-m", "deployment/manifest.json", "deployment/resources.yml"],
+            in: dir.path
+        )
         #expect(set.status == 0, "\(set.stderr)")
         #expect(try CLI.run(["verify"] + c + ["-m", "deployment/manifest.json"], in: dir.path).status == 0)
         // Plain HTTP against the TLS listener fails with a clear error; so does a CA that did not sign the server.
-        let plain = try CLI.run(["verify", "-c", "127.0.0.1:\(port)", "--retry", "0", "--insecure-simulated-root", "state/simulated-tee/ask_ark.pem", "-m", "deployment/manifest.json"], in: dir.path)
+        let plain = try CLI.run(
+            [
+                "verify", "-c", "127.0.0.1:\(port)", "--retry", "0", "--insecure-simulated-root",
+                "state/simulated-tee/ask_ark.pem", "-m", "deployment/manifest.json",
+            ],
+            in: dir.path
+        )
         #expect(plain.status == 1)
-        let wrongCA = try CLI.run(["verify", "-c", "127.0.0.1:\(port)", "--tls-ca", "state/simulated-tee/ask_ark.pem", "--insecure-simulated-root", "state/simulated-tee/ask_ark.pem", "-m", "deployment/manifest.json"], in: dir.path)
+        let wrongCA = try CLI.run(
+            [
+                "verify", "-c", "127.0.0.1:\(port)", "--tls-ca", "state/simulated-tee/ask_ark.pem",
+                "--insecure-simulated-root", "state/simulated-tee/ask_ark.pem", "-m", "deployment/manifest.json",
+            ],
+            in: dir.path
+        )
         #expect(wrongCA.status == 1)
         #expect(wrongCA.stderr.contains("certificate verification failed"), "\(wrongCA.stderr)")
     }
@@ -243,8 +335,14 @@ import Testing
     @Test func embeddedCoordinatorOnAnotherGeneration() throws {
         let dir = try EmojivotoPipelineTests().copy()
         let pipeline = dir.read("contrast.pipeline.yaml")!
-            .replacingOccurrences(of: "      reference-values: simulated\n", with: "      reference-values: simulated-genoa\n")
-            .replacingOccurrences(of: "      state: coordinator/state\n", with: "      state: coordinator/state\n      product: turin\n")
+            .replacingOccurrences(
+                of: "      reference-values: simulated\n",
+                with: "      reference-values: simulated-genoa\n"
+            )
+            .replacingOccurrences(
+                of: "      state: coordinator/state\n",
+                with: "      state: coordinator/state\n      product: turin\n"
+            )
         try dir.write("contrast.pipeline.yaml", pipeline)
         // A Turin Coordinator does not match Genoa reference values: set refuses it.
         let mismatch = try CLI.run(["run"], in: dir.path)
@@ -252,7 +350,10 @@ import Testing
         #expect(mismatch.stderr.contains("snp[0].ProductName (report from a Turin CPU)"), "\(mismatch.stderr)")
         // A fresh state as Genoa matches.
         try FileManager.default.removeItem(atPath: dir.path + "/coordinator/state")
-        try dir.write("contrast.pipeline.yaml", pipeline.replacingOccurrences(of: "product: turin", with: "product: genoa"))
+        try dir.write(
+            "contrast.pipeline.yaml",
+            pipeline.replacingOccurrences(of: "product: turin", with: "product: genoa")
+        )
         let genoa = try CLI.run(["run"], in: dir.path)
         #expect(genoa.status == 0, "\(genoa.stderr)")
         #expect(dir.read("coordinator/state/simulated-tee/product") == "Genoa\n")
@@ -273,13 +374,24 @@ import Testing
         #expect(invalid.status == 2 && invalid.stderr.contains("bad.json: invalid manifest"), "\(invalid.stderr)")
         // Nobody listening: a clear error naming the address, exit 1.
         var m = Manifest()
-        m.policies[String(repeating: "a", count: 64)] = .init(sans: ["coordinator"], workloadSecretID: "c", role: "coordinator")
-        m.snp = [ReferenceValues.simulatedSNP(minimumTCB: ["BootloaderVersion": 3, "TEEVersion": 0, "SNPVersion": 8, "MicrocodeVersion": 115])]
+        m.policies[String(repeating: "a", count: 64)] = .init(
+            sans: ["coordinator"],
+            workloadSecretID: "c",
+            role: "coordinator"
+        )
+        m.snp = [
+            ReferenceValues.simulatedSNP(minimumTCB: [
+                "BootloaderVersion": 3, "TEEVersion": 0, "SNPVersion": 8, "MicrocodeVersion": 115,
+            ])
+        ]
         try dir.write("manifest.json", m.json())
         let port = try HTTPSServer.freePort()
         let unreachable = try CLI.run(["verify", "-c", "127.0.0.1:\(port)", "-m", "manifest.json"], in: dir.path)
         #expect(unreachable.status == 1)
-        #expect(unreachable.stderr.contains("cannot reach the coordinator at 127.0.0.1:\(port)"), "\(unreachable.stderr)")
+        #expect(
+            unreachable.stderr.contains("cannot reach the coordinator at 127.0.0.1:\(port)"),
+            "\(unreachable.stderr)"
+        )
     }
 }
 
@@ -293,7 +405,8 @@ import Testing
         try Data(bytes).write(to: URL(fileURLWithPath: dir.path + "/app.yml"))
         try dir.write(
             "contrast.pipeline.yaml",
-            "version: 1\nname: g\nstages:\n  generate:\n    generate: {inputs: [app.yml], output: out.yml, manifest: manifest.json}\n")
+            "version: 1\nname: g\nstages:\n  generate:\n    generate: {inputs: [app.yml], output: out.yml, manifest: manifest.json}\n"
+        )
         let r = try CLI.run(["run"], in: dir.path)
         #expect(r.status == 2)
         #expect(r.stderr.contains("app.yml:5: the document is not UTF-8 text"), "\(r.stderr)")

@@ -11,16 +11,22 @@ import Testing
 
         init(options: HTTPServerOptions = HTTPServerOptions()) throws {
             server = try HTTPServer(listen: Endpoint(host: "127.0.0.1", port: 0), options: options)
-            server.start({ request in
-                switch request.path {
-                case "/boom": throw HTTPError("handler failed")
-                case "/slow":
-                    try await Task.sleep(for: .milliseconds(300))
-                    return .text(200, "slow done")
-                default:
-                    return HTTPResponse(status: 200, body: Array("\(request.method) \(request.path)?\(request.query) \(request.body.count)".utf8))
-                }
-            }, done: { [self] in done.store(true, ordering: .releasing) })
+            server.start(
+                { request in
+                    switch request.path {
+                    case "/boom": throw HTTPError("handler failed")
+                    case "/slow":
+                        try await Task.sleep(for: .milliseconds(300))
+                        return .text(200, "slow done")
+                    default:
+                        return HTTPResponse(
+                            status: 200,
+                            body: Array("\(request.method) \(request.path)?\(request.query) \(request.body.count)".utf8)
+                        )
+                    }
+                },
+                done: { [self] in done.store(true, ordering: .releasing) }
+            )
         }
     }
 
@@ -42,7 +48,10 @@ import Testing
         let e = s.server.endpoint
         // Two pipelined requests on one connection, the second chunked and closing.
         let both = try await offPool {
-            try raw(e, "GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2;ext\r\nde\r\n0\r\n\r\n")
+            try raw(
+                e,
+                "GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2;ext\r\nde\r\n0\r\n\r\n"
+            )
         }
         #expect(both.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
         #expect(both.contains("GET /a?x=1 0") && both.contains("POST /b? 5"))
@@ -55,10 +64,16 @@ import Testing
         let boom = try await offPool { try raw(e, "GET /boom HTTP/1.1\r\nConnection: close\r\n\r\n") }
         #expect(boom.hasPrefix("HTTP/1.1 500 Internal Server Error\r\n"))
         // Oversized chunked body → 413.
-        let small = try Server(options: { var o = HTTPServerOptions(); o.maxBodyBytes = 4; return o }())
+        let small = try Server(
+            options: {
+                var o = HTTPServerOptions(); o.maxBodyBytes = 4; return o
+            }()
+        )
         defer { small.server.shutdown() }
         let e2 = small.server.endpoint
-        let big = try await offPool { try raw(e2, "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n") }
+        let big = try await offPool {
+            try raw(e2, "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n")
+        }
         #expect(big.hasPrefix("HTTP/1.1 413 Content Too Large\r\n"))
         // A client that connects and vanishes mid-request does not disturb others.
         let quitter = try TCPStream.connect(e)
@@ -75,7 +90,9 @@ import Testing
         let out = try await offPool { () throws -> String in
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            p.arguments = ["-s", "--data-binary", "hello", "http://127.0.0.1:\(port)/c?q", "http://127.0.0.1:\(port)/d"]
+            p.arguments = [
+                "-s", "--data-binary", "hello", "http://127.0.0.1:\(port)/c?q", "http://127.0.0.1:\(port)/d",
+            ]
             let pipe = Pipe()
             p.standardOutput = pipe
             try p.run()
@@ -87,7 +104,11 @@ import Testing
     }
 
     @Test func idleConnectionsTimeOutAndShutdownDrainsInFlightRequests() async throws {
-        let s = try Server(options: { var o = HTTPServerOptions(); o.readTimeoutSeconds = 1; return o }())
+        let s = try Server(
+            options: {
+                var o = HTTPServerOptions(); o.readTimeoutSeconds = 1; return o
+            }()
+        )
         let e = s.server.endpoint
         // A silent client is disconnected after the read timeout (no response for a connection that sent nothing).
         let idle = try await offPool { try raw(e, "") }

@@ -46,8 +46,10 @@ final class Harness: Sendable {
             }
         }
         var options = CoordinatorService.Options(
-            listen: Endpoint(host: "127.0.0.1", port: 0), stateDirectory: dir + "/state",
-            initdata: (coordinatorPolicy ?? coordinatorInitdata).toml)
+            listen: Endpoint(host: "127.0.0.1", port: 0),
+            stateDirectory: dir + "/state",
+            initdata: (coordinatorPolicy ?? coordinatorInitdata).toml
+        )
         options.persistSeed = persistSeed
         service = try CoordinatorService(simulated: options)
         service.start()
@@ -61,32 +63,57 @@ final class Harness: Sendable {
     }
 
     var client: CoordinatorClient {
-        get throws { CoordinatorClient(endpoint: service.endpoint, anchors: try TrustAnchors.simulated(pemFile: dir + "/state/simulated-tee/ask_ark.pem")) }
+        get throws {
+            CoordinatorClient(
+                endpoint: service.endpoint,
+                anchors: try TrustAnchors.simulated(pemFile: dir + "/state/simulated-tee/ask_ark.pem")
+            )
+        }
     }
 
     var http: HTTPClient { HTTPClient(endpoint: service.endpoint) }
 
     /// A complete manifest for the coordinator + web policies.
-    func manifest(webSANs: [String] = ["web", "*"], seedshareKeys: [[UInt8]]? = nil, ownerKeys: [[UInt8]]? = nil) throws -> Manifest {
+    func manifest(webSANs: [String] = ["web", "*"], seedshareKeys: [[UInt8]]? = nil, ownerKeys: [[UInt8]]? = nil) throws
+        -> Manifest
+    {
         var m = Manifest()
-        m.policies[coordinatorInitdata.digest] = .init(sans: ["coordinator", "*"], workloadSecretID: "apps/v1/StatefulSet/default/coordinator", role: "coordinator")
+        m.policies[coordinatorInitdata.digest] = .init(
+            sans: ["coordinator", "*"],
+            workloadSecretID: "apps/v1/StatefulSet/default/coordinator",
+            role: "coordinator"
+        )
         m.policies[webInitdata.digest] = .init(sans: webSANs, workloadSecretID: "web", role: "")
-        m.snp = [ReferenceValues.simulatedSNP(minimumTCB: ["BootloaderVersion": 3, "TEEVersion": 0, "SNPVersion": 8, "MicrocodeVersion": 115])]
-        m.workloadOwnerKeyDigests = try (ownerKeys ?? [Shared.ownerPEM]).map { SHA256.hash(try PrivateKey(pem: $0).publicKeyPKIX()).hex }
-        m.seedshareOwnerPubKeys = try (seedshareKeys ?? [Shared.seedsharePEM]).map { Digest(bytes: try PrivateKey(pem: $0).publicKeyTypeSpecific()).hex }
+        m.snp = [
+            ReferenceValues.simulatedSNP(minimumTCB: [
+                "BootloaderVersion": 3, "TEEVersion": 0, "SNPVersion": 8, "MicrocodeVersion": 115,
+            ])
+        ]
+        m.workloadOwnerKeyDigests = try (ownerKeys ?? [Shared.ownerPEM]).map {
+            SHA256.hash(try PrivateKey(pem: $0).publicKeyPKIX()).hex
+        }
+        m.seedshareOwnerPubKeys = try (seedshareKeys ?? [Shared.seedsharePEM]).map {
+            Digest(bytes: try PrivateKey(pem: $0).publicKeyTypeSpecific()).hex
+        }
         return m
     }
 
     var policies: [Data] { [Data(coordinatorInitdata.toml), Data(webInitdata.toml)] }
 
     /// A signed update request building on `previous`.
-    func signedRequest(_ manifest: Manifest, previous: [UInt8], key: [UInt8] = Shared.ownerPEM) throws -> API.SetManifestRequest {
+    func signedRequest(_ manifest: Manifest, previous: [UInt8], key: [UInt8] = Shared.ownerPEM) throws
+        -> API.SetManifestRequest
+    {
         let bytes = Array(manifest.json().utf8)
         let transition = Transition(manifestHash: SHA256.hash(bytes).bytes, previous: previous).hash
         let k = try PrivateKey(pem: key)
         return API.SetManifestRequest(
-            manifest: Data(bytes), policies: policies, previous_transition_hash: Data(previous),
-            signature: Data(try k.signDER(message: Array(Digest(bytes: transition).hex.utf8), hash: .sha256)), public_key: Data(try k.publicKeyPKIX()))
+            manifest: Data(bytes),
+            policies: policies,
+            previous_transition_hash: Data(previous),
+            signature: Data(try k.signDER(message: Array(Digest(bytes: transition).hex.utf8), hash: .sha256)),
+            public_key: Data(try k.publicKeyPKIX())
+        )
     }
 
     /// The observable state: entry count and attested latest transition.

@@ -39,7 +39,10 @@ import Testing
         let rc = try recovering.client
         let blind = try await offPool { try rc.attest(expecting: updated) }
         #expect(blind.manifests.isEmpty)
-        let (setStatus, setBody) = try await recovering.post("/v1/manifest", API.encode(try h.signedRequest(updated, previous: latest)))
+        let (setStatus, setBody) = try await recovering.post(
+            "/v1/manifest",
+            API.encode(try h.signedRequest(updated, previous: latest))
+        )
         #expect(setStatus == 412 && setBody.contains("recovery mode"))
 
         // A key that is not a seed-share owner is refused by the Coordinator.
@@ -47,8 +50,13 @@ import Testing
         let seedShares = try #require(first.seed_shares_doc)
         let bogusSeed = [UInt8](repeating: 7, count: 32)
         let forged = API.RecoverRequest(
-            seed: Data(bogusSeed), salt: seedShares.salt, public_key: Data(try other.publicKeyPKIX()),
-            signature: Data(try other.signDER(message: SHA256.hash(bogusSeed + [UInt8](seedShares.salt)).bytes, hash: .sha256)))
+            seed: Data(bogusSeed),
+            salt: seedShares.salt,
+            public_key: Data(try other.publicKeyPKIX()),
+            signature: Data(
+                try other.signDER(message: SHA256.hash(bogusSeed + [UInt8](seedShares.salt)).bytes, hash: .sha256)
+            )
+        )
         let (forgedStatus, forgedBody) = try await recovering.post("/v1/recover", API.encode(forged))
         #expect(forgedStatus == 403 && forgedBody.contains("not a seed-share owner"))
         #expect(recovering.service.coordinator.status == .recovery)
@@ -58,11 +66,18 @@ import Testing
         try Data(Shared.seedsharePEM).write(to: URL(fileURLWithPath: h.dir + "/seedshare-owner.pem"))
         try Data(updated.json().utf8).write(to: URL(fileURLWithPath: h.dir + "/manifest.json"))
         let op = RecoverOperation(
-            client: rc, manifestPath: h.dir + "/manifest.json", keyPath: h.dir + "/seedshare-owner.pem", sharesPath: h.dir + "/seed-shares.json")
+            client: rc,
+            manifestPath: h.dir + "/manifest.json",
+            keyPath: h.dir + "/seedshare-owner.pem",
+            sharesPath: h.dir + "/seed-shares.json"
+        )
         try await offPool { try op.run() }
         #expect(recovering.service.coordinator.status == .ready)
         let recovered = try await offPool { try rc.attest(expecting: updated) }
-        #expect(recovered.rootCA == before.rootCA && recovered.meshCA == before.meshCA && recovered.manifests == before.manifests)
+        #expect(
+            recovered.rootCA == before.rootCA && recovered.meshCA == before.meshCA
+                && recovered.manifests == before.manifests
+        )
         #expect(FileManager.default.fileExists(atPath: h.dir + "/state/secrets/seed.json"))
         // Recovering a Coordinator that is not in recovery mode → 412.
         await #expect {
@@ -72,10 +87,13 @@ import Testing
 
     @Test func seedSharesFileMatchesContrastsLayout() throws {
         let doc = API.SeedShareDocument(
-            seed_shares: [API.SeedShare(public_key: "3082010a", encrypted_seed: Data([1, 2, 3]))], salt: Data([4, 5]))
+            seed_shares: [API.SeedShare(public_key: "3082010a", encrypted_seed: Data([1, 2, 3]))],
+            salt: Data([4, 5])
+        )
         #expect(
             SeedShares.fileJSON(doc)
-                == "{\n  \"SeedShares\": [\n    {\n      \"PublicKey\": \"3082010a\",\n      \"EncryptedSeed\": \"AQID\"\n    }\n  ],\n  \"salt\": \"BAU=\"\n}\n")
+                == "{\n  \"SeedShares\": [\n    {\n      \"PublicKey\": \"3082010a\",\n      \"EncryptedSeed\": \"AQID\"\n    }\n  ],\n  \"salt\": \"BAU=\"\n}\n"
+        )
         let parsed = try SeedShares.parseFile(Array(SeedShares.fileJSON(doc).utf8))
         #expect(parsed == doc)
     }
@@ -84,7 +102,9 @@ import Testing
         let h = try Harness(persistSeed: false)
         let manifest = try h.manifest()
         let client = try h.client
-        _ = try await offPool { try client.setManifest(API.SetManifestRequest(manifest: Data(manifest.json().utf8), policies: h.policies)) }
+        _ = try await offPool {
+            try client.setManifest(API.SetManifestRequest(manifest: Data(manifest.json().utf8), policies: h.policies))
+        }
         #expect(!FileManager.default.fileExists(atPath: h.dir + "/state/secrets/seed.json"))
         h.stop()
         let again = try Harness(dir: h.dir, persistSeed: false)

@@ -9,7 +9,9 @@ struct BlocksStage: Stage {
     static let typeName = "blocks"
     static let version = 1
     static let summary = "test stage"
-    static let schema = ConfigSchema([.init("input", .string, required: true), .init("output", .string, required: true)])
+    static let schema = ConfigSchema([
+        .init("input", .string, required: true), .init("output", .string, required: true),
+    ])
 
     let input: String
     let output: String
@@ -39,7 +41,10 @@ struct BlocksStage: Stage {
     func setUp() throws -> Workspace {
         let ws = try Workspace()
         ws.registry.register(BlocksStage.self)
-        try ws.write("contrast.pipeline.yaml", "version: 1\nname: chunks\ndefaults: {cache: cache}\nstages:\n  b:\n    blocks: {input: in.txt, output: out.bin}\n")
+        try ws.write(
+            "contrast.pipeline.yaml",
+            "version: 1\nname: chunks\ndefaults: {cache: cache}\nstages:\n  b:\n    blocks: {input: in.txt, output: out.bin}\n"
+        )
         return ws
     }
 
@@ -76,7 +81,9 @@ struct BlocksStage: Stage {
         let good = try #require(FileManager.default.contents(atPath: ws.root + "/out.bin"))
         // Flip one byte inside one chunk directly in the database.
         let db = try Database(.path(ws.root + "/cache/store.sqlite"))
-        try db.run("UPDATE blobs SET data = zeroblob(4096) WHERE size = 65536 AND digest IN (SELECT digest FROM blobs WHERE size = 65536 LIMIT 1)")
+        try db.run(
+            "UPDATE blobs SET data = zeroblob(4096) WHERE size = 65536 AND digest IN (SELECT digest FROM blobs WHERE size = 65536 LIMIT 1)"
+        )
         #expect(db.changes == 1)
         let report = try ws.store().verify()
         #expect(report.corrupt.count == 2)  // the chunk itself and the file assembled from it

@@ -49,17 +49,6 @@ public enum CertificateIssuer {
         try issue(t, subjectPKey: subjectKey.pkey, issuer: issuer, issuerKey: issuerKey, signature: signature)
     }
 
-    /// Issues a certificate for a public key whose private half the issuer never sees (a CSR-less mesh leaf).
-    public static func issue(
-        _ t: CertificateTemplate,
-        subjectPublicKey: PublicKey,
-        issuer: Certificate,
-        issuerKey: PrivateKey,
-        signature: Signature = .standard(.sha256)
-    ) throws(CryptoError) -> Certificate {
-        try issue(t, subjectPKey: subjectPublicKey.pkey, issuer: issuer, issuerKey: issuerKey, signature: signature)
-    }
-
     /// Issues a certificate for an EC public key given as DER SubjectPublicKeyInfo, without parsing it into an
     /// OpenSSL key object (the point is still checked to lie on its curve). Throws for non-EC or invalid keys.
     public static func issue(

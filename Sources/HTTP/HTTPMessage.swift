@@ -111,9 +111,6 @@ public final class HTTPMessageReader {
         self.stream = stream
     }
 
-    /// True when no buffered bytes are waiting.
-    public var isEmpty: Bool { buffer.isEmpty }
-
     private func fill() throws(HTTPError) -> Bool {
         let chunk = try stream.read(max: 65536)
         if chunk.isEmpty { return false }

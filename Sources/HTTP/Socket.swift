@@ -177,11 +177,6 @@ public final class TCPStream: ByteStream, Sendable {
         }
     }
 
-    /// Wakes any blocked read or write (the other side sees end of stream) without releasing the descriptor.
-    public func shutdown() {
-        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
-    }
-
     /// Closes the descriptor (once).
     public func close() {
         if !closed.exchange(true, ordering: .acquiringAndReleasing) { _ = Glibc.close(fd) }
@@ -230,21 +225,7 @@ public final class TCPListener: Sendable {
 
     deinit { close() }
 
-    /// Blocks until a client connects; throws once the listener is closed.
-    public func accept(timeoutSeconds: Int) throws(HTTPError) -> TCPStream {
-        while true {
-            let client = Glibc.accept(fd, nil, nil)
-            if client >= 0 { return TCPStream(fd: client, timeoutSeconds: timeoutSeconds) }
-            if closed.load(ordering: .acquiring) { throw HTTPError("listener closed") }
-            if errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE {
-                if errno == EMFILE || errno == ENFILE { usleep(10_000) }
-                continue
-            }
-            throw HTTPError.posix("accept")
-        }
-    }
-
-    /// Stops accepting: wakes a blocked `accept` and releases the port.
+    /// Stops accepting and releases the port.
     public func close() {
         if !closed.exchange(true, ordering: .acquiringAndReleasing) {
             _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))

@@ -130,8 +130,6 @@ extension GenerateStage {
         var isWorkload: Bool
         var digest = "", role = "", secretID = "", name = "", display = ""
         var yaml = ""
-        /// Offset of the YAML in the encoded bytes (decoding keeps the YAML as bytes).
-        var yamlStart = 0
 
         var encoded: [UInt8] {
             let header = isWorkload ? ["W", digest, role, secretID, name, display].joined(separator: "\t") : "P"
@@ -141,13 +139,6 @@ extension GenerateStage {
         init(isWorkload: Bool, yaml: String) {
             self.isWorkload = isWorkload
             self.yaml = yaml
-        }
-
-        /// Decodes the header only; the YAML stays in `encoded[yamlStart...]`.
-        init?(encoded: [UInt8]) {
-            guard let nl = encoded.firstIndex(of: 10) else { return nil }
-            self.init(header: encoded[..<nl])
-            yamlStart = nl + 1
         }
 
         /// Decodes a header line (without its newline), splitting bytes at tabs.

@@ -50,7 +50,7 @@ public final class Coordinator: Sendable {
     private let snapshot: Mutex<Snapshot>
     private let store: Mutex<HistoryStore>
     private let nonces = Mutex<[[UInt8]: ContinuousClock.Instant]>([:])
-    private let certificateCache = CertificateCache()
+    private let validator: EvidenceValidator
     /// API version reported in responses.
     public static let apiVersion = "v1"
     static let nonceLifetime = Duration.seconds(300)
@@ -59,6 +59,7 @@ public final class Coordinator: Sendable {
     /// Opens the state directory and loads the history (recovery mode when history exists but no seed).
     public init(config: CoordinatorConfig) throws(CoordinatorError) {
         self.config = config
+        validator = EvidenceValidator(anchors: config.anchors, cache: CertificateCache())
         do {
             try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
         } catch {
@@ -303,7 +304,7 @@ public final class Coordinator: Sendable {
         var policy = ReferenceValuePolicy(snp: manifest.snp, tdx: manifest.tdx)
         policy.expectedReportData =
             Digest(bytes: ReportData.publicKeyBinding(publicKey: publicKeyDER, nonce: nonce)).hex
-        let (verdict, hostData) = EvidenceValidator(anchors: config.anchors, cache: certificateCache).verify(
+        let (verdict, hostData) = validator.verify(
             type: request.attestation_type,
             document: [UInt8](request.raw_attestation_doc),
             policy: policy

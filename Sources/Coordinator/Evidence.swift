@@ -88,14 +88,16 @@ public final class CertificateCache: Sendable {
 /// Verifies evidence documents against trust anchors and Contrast reference values.
 public struct EvidenceValidator: Sendable {
     /// Roots to chain to.
-    public var anchors: TrustAnchors
+    public let anchors: TrustAnchors
     /// Parsed-certificate cache (nil = parse per call).
-    public var cache: CertificateCache?
+    public let cache: CertificateCache?
+    private let anchorsDigest: String
 
-    /// Creates a validator.
+    /// Creates a validator (a Coordinator keeps one for all requests).
     public init(anchors: TrustAnchors, cache: CertificateCache? = nil) {
         self.anchors = anchors
         self.cache = cache
+        anchorsDigest = anchors.digest
     }
 
     /// The verdict for one evidence document; `policy` carries the reference values, the allowed policy hashes
@@ -148,7 +150,7 @@ public struct EvidenceValidator: Sendable {
             do {
                 if let cache {
                     let hasher = SHA256.hash(
-                        leafDER + Array("\(report.product.rawValue)|\(vlek)|\(anchors.digest)".utf8)
+                        leafDER + Array("\(report.product.rawValue)|\(vlek)|\(anchorsDigest)".utf8)
                     )
                     verdict.checks += try cache.pool(key: hasher, make: certificates).with(check).checks
                 } else {
